@@ -1,0 +1,49 @@
+"""The application factory."""
+
+from flask import Flask
+
+from api import config as lindung_config
+from api import db, errors
+from api.rest import BEARER_SCHEME, Api
+
+SPEC_OPTIONS = {
+    "info": {
+        "description": "Case management for child-protection referrals: reports of violence "
+                       "against children and of stunting risk, triage, and referral to the "
+                       "agencies that serve them. Errors are RFC 9457 problems.",
+    },
+    "servers": [{"url": "/"}],
+    "security": [{BEARER_SCHEME: []}],
+    "components": {
+        "securitySchemes": {
+            BEARER_SCHEME: {"type": "http", "scheme": "bearer",
+                            "description": "An opaque API token (lnd_…)"},
+        }
+    },
+}
+
+
+def create_app(config: dict | None = None, *, bind=None) -> Flask:
+    """Build the app; BIND (an Engine or a test's Connection) replaces DATABASE_URL."""
+    app = Flask("api")
+    app.config.update(lindung_config.from_environment())
+    app.config["API_SPEC_OPTIONS"] = SPEC_OPTIONS
+    app.config.update(config or {})
+    app.json.sort_keys = False
+
+    db.init_app(app, bind=bind)
+    api = Api(app)
+    errors.init_app(app)
+    for blueprint in _blueprints():
+        api.register_blueprint(blueprint)
+    return app
+
+
+def _blueprints():
+    from api.auth.views import blp as me
+    from api.cases.views import blp as cases
+    from api.health.views import blp as health
+    from api.regions.views import blp as regions
+    from api.vocabularies.views import blp as vocabularies
+
+    return [health, vocabularies, me, regions, cases]

@@ -1,0 +1,1 @@
+"""Users, API tokens, and the policy deciding who may do what."""

@@ -1,0 +1,55 @@
+"""Bearer-token authentication of the current request, and `authorize` for views."""
+
+from functools import wraps
+
+from flask import g, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from api.auth import service
+from api.auth.policy import Grant, Operation, Principal, decide
+from api.db import get_session
+
+
+def _unauthorized(detail: str, *, invalid: bool) -> Unauthorized:
+    challenge = WWWAuthenticate("bearer", {"realm": "lindung"})
+    if invalid:
+        challenge["error"] = "invalid_token"
+    return Unauthorized(description=detail, www_authenticate=challenge)
+
+
+def current_principal() -> Principal:
+    """The caller behind the Authorization header; 401 when missing, unknown or revoked."""
+    if "principal" in g:
+        return g.principal
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("A bearer token is required.", invalid=False)
+    found = service.token_owner(session=get_session(), token=token.strip())
+    if found is None:
+        raise _unauthorized("The token is invalid, expired or revoked.", invalid=True)
+    api_token, user = found
+    g.principal = Principal(
+        user_id=user.id, username=user.username, role=user.role,
+        area_codes=tuple(user.area_codes), agency_code=user.agency_code,
+        token_id=api_token.id,
+    )
+    return g.principal
+
+
+def authorize(operation: Operation) -> Grant:
+    """Authenticate, then check the policy: 401 without a valid token, 403 without a grant."""
+    return decide(current_principal(), operation)
+
+
+def guard(operation: Operation):
+    """Decorator: authorize before anything else is parsed; the view receives `grant`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, grant=authorize(operation), **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,61 @@
+"""Users, their areas, and their API tokens (stored only as SHA-256)."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, UtcDateTime, code_enum, created_at_column, uuid_pk
+from api.vocabularies.codes import AgencyCode, Role
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(code_enum(Role, "user_role"))
+    agency_code: Mapped[AgencyCode | None] = mapped_column(
+        code_enum(AgencyCode, "user_agency"), default=None
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+    areas: Mapped[list["UserArea"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        order_by="UserArea.region_code",
+    )
+
+    @property
+    def area_codes(self) -> list[str]:
+        return [area.region_code for area in self.areas]
+
+
+class UserArea(Base):
+    """A region (any level) in which a user works."""
+
+    __tablename__ = "user_areas"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="areas")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,94 @@
+"""Who may do what: the role × operation table, with the scope each grant has.
+
+This is the one place that decides access. Views ask `decide(role, operation)` for a scope;
+services turn the scope into a query condition; serializers are chosen by `case_view(role)`.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from api.errors import Forbidden
+from api.vocabularies.codes import Role
+
+
+class Operation(enum.StrEnum):
+    ME_READ = "me.read"
+    REGION_LIST = "region.list"
+    CASE_CREATE = "case.create"
+    CASE_LIST = "case.list"
+    CASE_READ = "case.read"
+    CASE_UPDATE = "case.update"
+
+
+class Scope(enum.StrEnum):
+    """Which objects a grant covers."""
+
+    ANY = "any"  # no object, or every object (non-personal data)
+    AREA = "area"  # objects located in one of the caller's areas
+    OWN_REPORTS = "own_reports"  # cases the caller reported themselves
+
+
+class CaseView(enum.StrEnum):
+    REPORTER = "reporter"
+    FULL = "full"
+
+
+REPORTERS = (Role.RT_HEAD, Role.TEACHER, Role.POSYANDU_CADRE)
+CASE_STAFF = (Role.CASEWORKER, Role.SUPERVISOR)
+AREA_ROLES = (*REPORTERS, *CASE_STAFF)
+AGENCY_ROLES = (Role.AGENCY_OFFICER, Role.AGENCY_SYSTEM)
+
+
+def _grant(roles, scope: Scope) -> dict[Role, Scope]:
+    return dict.fromkeys(roles, scope)
+
+
+POLICY: dict[Operation, dict[Role, Scope]] = {
+    Operation.ME_READ: _grant(Role, Scope.ANY),
+    Operation.REGION_LIST: _grant(Role, Scope.ANY),
+    # a report is filed where the reporter works (AREA checks the village of the report)
+    Operation.CASE_CREATE: _grant(AREA_ROLES, Scope.AREA),
+    Operation.CASE_LIST: {**_grant(REPORTERS, Scope.OWN_REPORTS), **_grant(CASE_STAFF, Scope.AREA)},
+    Operation.CASE_READ: {**_grant(REPORTERS, Scope.OWN_REPORTS), **_grant(CASE_STAFF, Scope.AREA)},
+    Operation.CASE_UPDATE: _grant(CASE_STAFF, Scope.AREA),
+}
+
+CASE_VIEWS: dict[Role, CaseView] = {
+    **dict.fromkeys(REPORTERS, CaseView.REPORTER),
+    **dict.fromkeys(CASE_STAFF, CaseView.FULL),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    user_id: object
+    username: str
+    role: Role
+    area_codes: tuple[str, ...]
+    agency_code: str | None
+    token_id: object
+
+
+@dataclass(frozen=True)
+class Grant:
+    principal: Principal
+    operation: Operation
+    scope: Scope
+
+
+def decide(principal: Principal, operation: Operation) -> Grant:
+    """The caller's grant for OPERATION; Forbidden (403) when the role has none."""
+    scope = POLICY[operation].get(principal.role)
+    if scope is None:
+        raise Forbidden(f"The role {principal.role.value} may not perform {operation.value}.")
+    return Grant(principal=principal, operation=operation, scope=scope)
+
+
+def case_view(role: Role) -> CaseView:
+    return CASE_VIEWS[role]
+
+
+def in_areas(principal: Principal, village_code: str) -> bool:
+    return any(village_code.startswith(area) for area in principal.area_codes)

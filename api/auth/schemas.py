@@ -1,0 +1,13 @@
+"""Payloads about the caller."""
+
+import marshmallow as ma
+
+from api.vocabularies.codes import AgencyCode, Role
+
+
+class MeSchema(ma.Schema):
+    id = ma.fields.UUID(attribute="user_id")
+    username = ma.fields.String()
+    role = ma.fields.Enum(Role, by_value=True)
+    area_codes = ma.fields.List(ma.fields.String())
+    agency = ma.fields.Enum(AgencyCode, by_value=True, attribute="agency_code", allow_none=True)

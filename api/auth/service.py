@@ -1,0 +1,92 @@
+"""Users and tokens: creation, lookup by bearer token."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.models import ApiToken, User, UserArea
+from api.auth.policy import AGENCY_ROLES, AREA_ROLES
+from api.db import utcnow
+from api.errors import Conflict, InvalidInput
+from api.regions.service import existing_codes
+from api.vocabularies.codes import AgencyCode, Role
+
+TOKEN_PREFIX = "lnd_"
+_password_hasher = PasswordHasher()  # argon2id with the library's current parameters
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token_value() -> str:
+    """An opaque bearer token of 256 random bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def create_user(*, session: Session, username: str, role: Role, area_codes: list[str],
+                agency_code: AgencyCode | None = None, password: str | None = None) -> User:
+    """Add a user after checking that role, areas and agency fit together."""
+    errors: dict[str, list[str]] = {}
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"A user named {username!r} exists already.")
+    unknown = set(area_codes) - existing_codes(session=session, candidates=area_codes)
+    if unknown:
+        errors["area_codes"] = [f"Unknown region code(s): {', '.join(sorted(unknown))}."]
+    elif role in AREA_ROLES and not area_codes:
+        errors["area_codes"] = [f"The role {role.value} needs at least one area."]
+    if role in AGENCY_ROLES and agency_code is None:
+        errors["agency"] = [f"The role {role.value} needs an agency."]
+    if role not in AGENCY_ROLES and agency_code is not None:
+        errors["agency"] = [f"The role {role.value} belongs to no agency."]
+    if errors:
+        raise InvalidInput(errors)
+    user = User(
+        username=username, role=role, agency_code=agency_code,
+        password_hash=_password_hasher.hash(password) if password else None,
+        areas=[UserArea(region_code=code) for code in dict.fromkeys(area_codes)],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_token(*, session: Session, user: User, value: str | None = None,
+                expires_at: datetime | None = None) -> str:
+    """Store a new token for USER and return its value (shown once, stored hashed)."""
+    value = value or new_token_value()
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(value), expires_at=expires_at))
+    session.flush()
+    return value
+
+
+def demo_token_value(*, secret_key: str, username: str) -> str:
+    """A stable token for a demo user, so `lindung demo` can print it again on every run."""
+    digest = hmac.new(secret_key.encode(), f"demo-token:{username}".encode(), hashlib.sha256)
+    return TOKEN_PREFIX + digest.hexdigest()
+
+
+def ensure_token(*, session: Session, user: User, value: str) -> None:
+    if session.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_token(value))) is None:
+        issue_token(session=session, user=user, value=value)
+
+
+def token_owner(*, session: Session, token: str) -> tuple[ApiToken, User] | None:
+    """The live token and its active user for a bearer value, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return None
+    return row, row.user
+
+
+def user_by_name(*, session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))

@@ -1,0 +1,1 @@
+"""Cases: reports of violence against children and of stunting risk."""

@@ -1,0 +1,282 @@
+"""Case payloads: the report, the correction, the list filters, and one schema per view."""
+
+from datetime import date
+
+import marshmallow as ma
+from flask import g
+from marshmallow import validate
+
+from api.auth.policy import CaseView
+from api.children.age import ADULT_AGE_MONTHS, is_child
+from api.children.identity import kk_problems, nik_problems
+from api.fields import UtcTimestamp
+from api.vocabularies.codes import (
+    CaseStatus,
+    CaseTag,
+    Category,
+    ClosureReason,
+    EconomicStressor,
+    IncidentPlace,
+    PerpetratorRelation,
+    RiskLevel,
+    Role,
+    Sex,
+    SocialProgramme,
+    Source,
+    ViolenceType,
+)
+
+VILLAGE_CODE = validate.Regexp(r"^\d{10}$", error="A kelurahan code has 10 digits.")
+NEIGHBOURHOOD = validate.Regexp(r"^\d{1,3}$", error="Give the RT/RW number (1-3 digits).")
+
+
+def _enum(codes, **kwargs):
+    return ma.fields.Enum(codes, by_value=True, **kwargs)
+
+
+def _enum_list(codes, **kwargs):
+    return ma.fields.List(_enum(codes), validate=_unique, **kwargs)
+
+
+def _unique(values):
+    if len(set(values)) != len(values):
+        raise ma.ValidationError("Each value may appear once.")
+
+
+def _not_in_future(value: date):
+    if value > date.today():
+        raise ma.ValidationError("Must not be in the future.")
+
+
+def _valid_nik(value: str):
+    if problems := nik_problems(value):
+        raise ma.ValidationError(problems)
+
+
+def _valid_kk(value: str):
+    if problems := kk_problems(value):
+        raise ma.ValidationError(problems)
+
+
+def _a_child(value: date):
+    _not_in_future(value)
+    if not is_child(value, date.today()):
+        raise ma.ValidationError("The person must be under 18 years old.")
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+# ---------- input ----------
+
+class ChildFieldsMixin:
+    nik = ma.fields.String(allow_none=True, validate=_valid_nik,
+                           metadata={"description": "Nomor Induk Kependudukan, 16 digits"})
+    school = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
+    disability = ma.fields.String(allow_none=True, validate=validate.Length(max=120),
+                                  metadata={"description": "Kind of disability, if any"})
+
+
+class ChildReportSchema(ChildFieldsMixin, Strict):
+    """The child a report is about: birth_date, or age_months when the date is not known."""
+
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
+    sex = _enum(Sex, required=True)
+    birth_date = ma.fields.Date(validate=_a_child)
+    age_months = ma.fields.Integer(
+        validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
+                                error="Age in months must be 0-215 (under 18 years).")
+    )
+
+    @ma.validates_schema
+    def one_age(self, data, **kwargs):
+        if ("birth_date" in data) == ("age_months" in data):
+            raise ma.ValidationError("Give either birth_date or age_months.", "birth_date")
+
+
+class ChildCorrectionSchema(ChildFieldsMixin, Strict):
+    name = ma.fields.String(validate=validate.Length(min=1, max=120))
+    sex = _enum(Sex)
+    birth_date = ma.fields.Date(validate=_a_child)
+    age_months = ma.fields.Integer(
+        validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
+                                error="Age in months must be 0-215 (under 18 years).")
+    )
+
+    @ma.validates_schema
+    def one_age(self, data, **kwargs):
+        if "birth_date" in data and "age_months" in data:
+            raise ma.ValidationError("Give either birth_date or age_months.", "birth_date")
+
+
+class HouseholdInputSchema(Strict):
+    kk_number = ma.fields.String(allow_none=True, validate=_valid_kk,
+                                 metadata={"description": "Family card (Kartu Keluarga) number"})
+    head_name = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
+    members_count = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1, max=50))
+    welfare_decile = ma.fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=10),
+        metadata={"description": "DTSEN welfare decile 1-10; null when not registered"},
+    )
+    receives = _enum_list(SocialProgramme)
+    economic_stressors = _enum_list(EconomicStressor)
+
+
+class CaseFieldsMixin:
+    violence_types = _enum_list(ViolenceType)
+    tags = _enum_list(CaseTag)
+    incident_date = ma.fields.Date(allow_none=True, validate=_not_in_future)
+    incident_place = _enum(IncidentPlace, allow_none=True)
+    description = ma.fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    perpetrator_relation = _enum(PerpetratorRelation, allow_none=True)
+    rw = ma.fields.String(allow_none=True, validate=NEIGHBOURHOOD)
+    rt = ma.fields.String(allow_none=True, validate=NEIGHBOURHOOD)
+    address = ma.fields.String(allow_none=True, validate=validate.Length(max=255))
+
+
+class CaseReportSchema(CaseFieldsMixin, Strict):
+    """A new report. Reporters give the child; caseworkers may name a known child_id."""
+
+    category = _enum(Category, required=True)
+    village_code = ma.fields.String(required=True, validate=VILLAGE_CODE)
+    emergency = ma.fields.Boolean(load_default=False,
+                                  metadata={"description": "The child is in immediate danger"})
+    source = _enum(Source, metadata={"description": "Caseworkers only: how the report came in"})
+    child = ma.fields.Nested(ChildReportSchema)
+    child_id = ma.fields.UUID(metadata={"description": "Caseworkers only: a known child"})
+    household = ma.fields.Nested(HouseholdInputSchema)
+
+    @ma.validates_schema
+    def consistent(self, data, **kwargs):
+        errors = {}
+        if ("child" in data) == ("child_id" in data):
+            errors["child"] = ["Describe the child, or give child_id (not both)."]
+        if data.get("category") is Category.VIOLENCE and not data.get("violence_types"):
+            errors["violence_types"] = ["Name at least one form of violence."]
+        if data.get("category") is Category.STUNTING_RISK and data.get("violence_types"):
+            errors["violence_types"] = ["A stunting-risk report has no forms of violence."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class CaseCorrectionSchema(CaseFieldsMixin, Strict):
+    """Corrections to a report's facts (status, risk and closure have their own actions)."""
+
+    village_code = ma.fields.String(validate=VILLAGE_CODE)
+    emergency = ma.fields.Boolean()
+    child = ma.fields.Nested(ChildCorrectionSchema)
+    household = ma.fields.Nested(HouseholdInputSchema)
+
+
+class CaseQuerySchema(ma.Schema):
+    status = _enum(CaseStatus)
+    category = _enum(Category)
+    risk_level = _enum(RiskLevel)
+    village_code = ma.fields.String(
+        validate=validate.Regexp(r"^\d{2,10}$", error="A region code prefix: 2-10 digits."),
+        metadata={"description": "Region code prefix: 6471 = all of Kota Balikpapan"},
+    )
+    assigned_to = ma.fields.UUID()
+    reported_from = ma.fields.Date(metadata={"description": "Reported on or after this day"})
+    reported_to = ma.fields.Date(metadata={"description": "Reported on or before this day"})
+    q = ma.fields.String(validate=validate.Length(min=2, max=100),
+                         metadata={"description": "Reference, or part of the child's name"})
+
+    @ma.validates_schema
+    def ordered_dates(self, data, **kwargs):
+        low, high = data.get("reported_from"), data.get("reported_to")
+        if low and high and low > high:
+            raise ma.ValidationError("Must not be before reported_from.", "reported_to")
+
+
+# ---------- output ----------
+
+class CaseReporterViewSchema(ma.Schema):
+    """What a reporter sees of a case they reported: enough to follow up, nothing more."""
+
+    id = ma.fields.UUID()
+    reference = ma.fields.String()
+    category = _enum(Category)
+    status = _enum(CaseStatus)
+    created_at = UtcTimestamp()
+    updated_at = UtcTimestamp()
+
+
+class ChildViewSchema(ma.Schema):
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+    nik = ma.fields.String(allow_none=True)
+    sex = _enum(Sex)
+    birth_date = ma.fields.Date()
+    birth_date_estimated = ma.fields.Boolean()
+    age_months = ma.fields.Integer(metadata={"description": "Completed months of age today"})
+    school = ma.fields.String(allow_none=True)
+    disability = ma.fields.String(allow_none=True)
+
+
+class HouseholdViewSchema(ma.Schema):
+    id = ma.fields.UUID()
+    kk_number = ma.fields.String(allow_none=True)
+    head_name = ma.fields.String(allow_none=True)
+    members_count = ma.fields.Integer(allow_none=True)
+    welfare_decile = ma.fields.Integer(allow_none=True)
+    receives = ma.fields.List(ma.fields.String())
+    economic_stressors = ma.fields.List(ma.fields.String())
+
+
+class PossibleDuplicateSchema(ma.Schema):
+    id = ma.fields.UUID()
+    reference = ma.fields.String()
+    reason = ma.fields.String(metadata={
+        "description": "same_child (same child record or NIK) or same_child_and_village "
+                       "(same name, birth date and kelurahan)"
+    })
+
+
+class ReporterRefSchema(ma.Schema):
+    id = ma.fields.UUID()
+    role = _enum(Role)
+
+
+class CaseFullViewSchema(CaseReporterViewSchema):
+    """Everything about a case: caseworkers and supervisors within their areas."""
+
+    closure_reason = _enum(ClosureReason, allow_none=True)
+    risk_level = _enum(RiskLevel, allow_none=True)
+    emergency = ma.fields.Boolean()
+    needs_attention = ma.fields.Boolean()
+    violence_types = ma.fields.List(ma.fields.String())
+    tags = ma.fields.List(ma.fields.String())
+    incident_date = ma.fields.Date(allow_none=True)
+    incident_place = _enum(IncidentPlace, allow_none=True)
+    description = ma.fields.String(allow_none=True)
+    perpetrator_relation = _enum(PerpetratorRelation, allow_none=True)
+    village_code = ma.fields.String()
+    rw = ma.fields.String(allow_none=True)
+    rt = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    source = _enum(Source)
+    reporter = ma.fields.Nested(ReporterRefSchema, attribute="reporter_summary")
+    assigned_to = ma.fields.UUID(allow_none=True)
+    child = ma.fields.Nested(ChildViewSchema)
+    household = ma.fields.Nested(HouseholdViewSchema, allow_none=True)
+    possible_duplicates = ma.fields.List(ma.fields.Nested(PossibleDuplicateSchema))
+    triage_due_at = UtcTimestamp()
+    overdue = ma.fields.Boolean(metadata={"description": "Not triaged by triage_due_at"})
+    closed_at = UtcTimestamp(allow_none=True)
+
+
+class CaseSchema(CaseFullViewSchema):
+    """A case as the caller's role may see it.
+
+    Caseworkers and supervisors get every field; reporters get only id, reference, category,
+    status, created_at and updated_at. The view is chosen per request by the access policy
+    (`g.case_view`); without one, the narrowest view is used.
+    """
+
+    def dump(self, obj, *, many=None):
+        if g.get("case_view") is CaseView.FULL:
+            return super().dump(obj, many=many)
+        return CaseReporterViewSchema(many=self.many).dump(obj, many=many)

@@ -1,0 +1,52 @@
+"""A child named in a report, and the household the child lives in."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.children.age import months_between
+from api.db import Base, JsonList, code_enum, created_at_column, updated_at_column, uuid_pk
+from api.vocabularies.codes import Sex
+
+
+class Child(Base):
+    __tablename__ = "children"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(120))
+    # a child has one NIK; NULLs do not collide on either backend
+    nik: Mapped[str | None] = mapped_column(String(16), unique=True, default=None)
+    sex: Mapped[Sex] = mapped_column(code_enum(Sex, "child_sex"))
+    birth_date: Mapped[date] = mapped_column(Date)
+    # True when only an age in months was reported and birth_date was derived from it
+    birth_date_estimated: Mapped[bool] = mapped_column(default=False)
+    school: Mapped[str | None] = mapped_column(String(120), default=None)
+    disability: Mapped[str | None] = mapped_column(String(120), default=None)
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    @property
+    def age_months(self) -> int:
+        return months_between(self.birth_date, date.today())
+
+
+class Household(Base):
+    __tablename__ = "households"
+    __table_args__ = (
+        CheckConstraint("welfare_decile BETWEEN 1 AND 10", name="welfare_decile_range"),
+        CheckConstraint("members_count BETWEEN 1 AND 50", name="members_count_range"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    kk_number: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
+    head_name: Mapped[str | None] = mapped_column(String(120), default=None)
+    members_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    # DTSEN welfare decile (1 = poorest tenth), None when not registered
+    welfare_decile: Mapped[int | None] = mapped_column(Integer, default=None)
+    receives: Mapped[list[str]] = mapped_column(JsonList, default=list)
+    economic_stressors: Mapped[list[str]] = mapped_column(JsonList, default=list)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()

@@ -1,0 +1,65 @@
+"""Configuration read from the environment (LINDUNG_*)."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+API_TITLE = "Lindung"
+API_VERSION = "v1"
+OPENAPI_VERSION = "3.1.0"
+
+
+def instance_path() -> Path:
+    """The folder holding the embedded database and the generated secret key."""
+    return Path(os.environ.get("LINDUNG_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{instance_path() / 'lindung.sqlite3'}"
+
+
+def secret_key() -> str:
+    """LINDUNG_SECRET_KEY, or a key generated once into the instance folder."""
+    if key := os.environ.get("LINDUNG_SECRET_KEY"):
+        return key
+    path = instance_path() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: several workers starting at once must agree on one key
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _hours(name: str, default: float) -> timedelta:
+    return timedelta(hours=float(os.environ.get(name, default)))
+
+
+def from_environment() -> dict:
+    """The application configuration, from LINDUNG_* variables with safe defaults."""
+    return {
+        "DATABASE_URL": os.environ.get("LINDUNG_DATABASE_URL") or default_database_url(),
+        "SECRET_KEY": secret_key(),
+        # SLA: time to triage a new report (DESIGN §5)
+        "TRIAGE_DUE_EMERGENCY": _hours("LINDUNG_TRIAGE_DUE_EMERGENCY_HOURS", 1),
+        "TRIAGE_DUE_DEFAULT": _hours("LINDUNG_TRIAGE_DUE_HOURS", 24),
+        "IDEMPOTENCY_TTL": _hours("LINDUNG_IDEMPOTENCY_TTL_HOURS", 48),
+        # an in-flight idempotency claim older than this was abandoned by a crashed request
+        "IDEMPOTENCY_CLAIM_TIMEOUT": timedelta(
+            seconds=float(os.environ.get("LINDUNG_IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS", 60))
+        ),
+        "API_TITLE": API_TITLE,
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": OPENAPI_VERSION,
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,175 @@
+"""Database plumbing: the declarative base, engines, and one session per request."""
+
+import enum
+import uuid
+from datetime import UTC, datetime
+
+from flask import current_app, g
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Uuid, create_engine, event
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given for a UTC column")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+JsonList = JSON().with_variant(JSONB(), "postgresql")
+
+
+def code_enum(codes: type[enum.Enum], name: str) -> SAEnum:
+    """A portable enum column stored as its lowercase code, checked by the database."""
+    return SAEnum(
+        codes,
+        native_enum=False,
+        create_constraint=True,
+        values_callable=lambda members: [member.value for member in members],
+        name=name,
+        length=max(len(member.value) for member in codes),
+        validate_strings=True,
+    )
+
+
+def uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(UtcDateTime, default=utcnow, nullable=False)
+
+
+def updated_at_column() -> Mapped[datetime]:
+    return mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Python 3.11's sqlite3 opens transactions on its own schedule; take control so
+        # SAVEPOINTs and BEGIN IMMEDIATE behave (SQLAlchemy "pysqlite" docs)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        # A writer must take the write lock up front: a deferred transaction that read
+        # first fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting for the lock.
+        if connection.get_execution_options().get("sqlite_immediate"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine (or a test's connection) and the session factories bound to it."""
+
+    def __init__(self, url: str | None = None, *, bind=None):
+        self.bind = bind if bind is not None else make_engine(url)
+        options = {}
+        if not isinstance(self.bind, Engine):
+            # a test's connection with an outer transaction: commits become savepoints
+            options["join_transaction_mode"] = "create_savepoint"
+        self._reader = sessionmaker(bind=self.bind, expire_on_commit=False, **options)
+        writer_bind = self.bind
+        if isinstance(self.bind, Engine) and self.bind.dialect.name == "sqlite":
+            writer_bind = self.bind.execution_options(sqlite_immediate=True)
+        self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False, **options)
+
+    @property
+    def dialect(self) -> str:
+        return self.bind.dialect.name
+
+    def session(self, *, writes: bool = True) -> Session:
+        return (self._writer if writes else self._reader)()
+
+
+def database() -> Database:
+    return current_app.extensions["lindung.db"]
+
+
+def get_session() -> Session:
+    """The request's session; requests that may write take SQLite's write lock up front."""
+    from flask import request
+
+    if "db_session" not in g:
+        g.db_session = database().session(writes=request.method not in ("GET", "HEAD", "OPTIONS"))
+    return g.db_session
+
+
+def init_app(app, *, bind=None) -> None:
+    app.extensions["lindung.db"] = Database(app.config["DATABASE_URL"], bind=bind)
+
+    @app.after_request
+    def commit_session(response):
+        # the unit of work is the request: a response below 400 is acknowledged only
+        # once everything it reports is committed
+        session = g.get("db_session")
+        if session is not None and response.status_code < 400:
+            session.commit()
+        return response
+
+    @app.teardown_appcontext
+    def close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def import_models() -> None:
+    """Import every domain's tables so Base.metadata is complete (alembic, tests)."""
+    import api.auth.models
+    import api.cases.models
+    import api.children.models
+    import api.idempotency.models
+    import api.regions.models  # noqa: F401

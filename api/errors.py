@@ -1,0 +1,145 @@
+"""Problem details (RFC 9457) for every error the API returns, and the domain errors."""
+
+import logging
+
+import marshmallow as ma
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; services raise these, never HTTP errors."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class InvalidInput(DomainError):
+    status = 422
+    slug = "validation-error"
+    title = "The request has invalid fields"
+
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None):
+        super().__init__(detail or "Some fields are invalid; see errors.", errors=errors)
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition failed"
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem document."""
+
+    type = ma.fields.String(metadata={"description": "URI naming the kind of problem"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Validation messages per field (dotted path)"},
+    )
+
+
+def problem(status: int, *, title: str, detail: str, slug: str | None = None, errors=None,
+            headers=None):
+    """A Flask response tuple carrying a problem document."""
+    body = {
+        "type": f"urn:lindung:problem:{slug}" if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    all_headers = {"Content-Type": PROBLEM_JSON, **(headers or {})}
+    return body, status, all_headers
+
+
+def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
+    """{'child': {'name': ['…']}} → {'child.name': ['…']}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, path))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, list):
+        for item in messages:
+            flat.update(flatten_messages(item, prefix))
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+def webargs_errors(messages: dict) -> dict[str, list[str]]:
+    """Drop webargs' location level ('json', 'query', …) from field paths."""
+    flat: dict[str, list[str]] = {}
+    for location, fields in messages.items():
+        for path, texts in flatten_messages(fields).items():
+            key = location if path == "_schema" and location != "json" else path
+            flat.setdefault(key, []).extend(texts)
+    return flat
+
+
+def http_problem(error: HTTPException):
+    """Turn any werkzeug/flask-smorest HTTP error into a problem, keeping its headers."""
+    data = getattr(error, "data", None) or {}
+    headers = dict(error.get_headers())
+    headers.pop("Content-Type", None)
+    headers.update(data.get("headers") or {})
+    status = error.code or 500
+    if status == 422 and "messages" in data:
+        return problem(422, slug="validation-error", title=InvalidInput.title,
+                       detail="Some fields are invalid; see errors.",
+                       errors=webargs_errors(data["messages"]), headers=headers)
+    detail = data.get("message") or error.description or error.name
+    if status >= 500:
+        detail = "The server could not complete the request; nothing was stored."
+    return problem(status, title=error.name, detail=detail, headers=headers)
+
+
+def domain_problem(error: DomainError):
+    return problem(error.status, slug=error.slug, title=error.title, detail=error.detail,
+                   errors=error.errors)
+
+
+def unexpected_problem(error: Exception):
+    if isinstance(error, HTTPException):
+        return http_problem(error)
+    log.exception("unhandled error", exc_info=error)
+    return http_problem(InternalServerError())
+
+
+def init_app(app) -> None:
+    app.register_error_handler(DomainError, domain_problem)
+    app.register_error_handler(Exception, unexpected_problem)

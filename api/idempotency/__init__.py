@@ -1,0 +1,1 @@
+"""Idempotency-Key handling for creating POSTs (DESIGN §3)."""

@@ -1,0 +1,1 @@
+"""Administrative regions by Kemendagri code: province, city, kecamatan, kelurahan."""

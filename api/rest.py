@@ -1,0 +1,81 @@
+"""Project layer over flask-smorest: problem+json errors, ETag on action POSTs, SQL paging."""
+
+import http
+
+import flask_smorest
+from flask_smorest.pagination import Page
+from flask_smorest.utils import prepare_response
+from sqlalchemy import Select, func, select
+
+from api.auth.bearer import guard
+from api.db import get_session
+from api.errors import PROBLEM_JSON, ProblemSchema, http_problem
+
+BEARER_SCHEME = "bearerAuth"
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api answering errors as RFC 9457 problems."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return http_problem(error)
+
+    def _register_responses(self):
+        # the documented error bodies must carry the media type they are sent with
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Blueprint whose ETag-checked views include action POSTs (triage, transitions)."""
+
+    METHODS_NEEDING_CHECK_ETAG = ["PUT", "PATCH", "DELETE", "POST"]
+
+    def requires(self, operation):
+        """Guard a view by the access policy (401, then 403) and document both answers.
+
+        Put it first, above every other decorator: the caller is checked before the
+        request is parsed, so nobody learns anything from validation errors.
+        """
+
+        def decorator(view):
+            guarded = guard(operation)(view)
+            guarded = self.alt_response(401, response="UNAUTHORIZED")(guarded)
+            guarded = self.alt_response(403, response="FORBIDDEN")(guarded)
+            guarded._apidoc.setdefault("manual_doc", {}).setdefault(
+                "x-lindung-operation", operation.value
+            )
+            return guarded
+
+        return decorator
+
+    def public(self, view):
+        """Mark a view as answering without a token."""
+        return self.doc(security=[])(view)
+
+
+class SelectPage(Page):
+    """Pages a SQLAlchemy Select in the database: COUNT plus LIMIT/OFFSET."""
+
+    collection: Select
+
+    @property
+    def items(self):
+        query = self.collection.limit(self.page_params.page_size).offset(
+            self.page_params.first_item
+        )
+        return list(get_session().scalars(query))
+
+    @property
+    def item_count(self):
+        counted = select(func.count()).select_from(self.collection.order_by(None).subquery())
+        return get_session().scalar(counted)

@@ -1,0 +1,1 @@
+"""The domain's code lists, each code with an Indonesian and an English label."""
