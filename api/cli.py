@@ -78,8 +78,10 @@ def demo():
     """Load the demo data (regions, one user per role, sample reports); prints the tokens."""
     from api.cases.service import TriageDeadlines
     from api.demo import load_demo
+    from api.migrate import upgrade
 
     app = _app()
+    upgrade(app.config["DATABASE_URL"])
     with app.app_context(), _session(app) as session:
         logins = load_demo(
             session=session, secret_key=app.config["SECRET_KEY"],

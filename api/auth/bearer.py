@@ -3,7 +3,6 @@
 from functools import wraps
 
 from flask import g, request
-from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from api.auth import service
@@ -11,11 +10,15 @@ from api.auth.policy import Grant, Operation, Principal, decide
 from api.db import get_session
 
 
-def _unauthorized(detail: str, *, invalid: bool) -> Unauthorized:
-    challenge = WWWAuthenticate("bearer", {"realm": "lindung"})
-    if invalid:
-        challenge["error"] = "invalid_token"
-    return Unauthorized(description=detail, www_authenticate=challenge)
+class BearerChallenge(Unauthorized):
+    """401 with the RFC 6750 challenge, its parameters quoted as the RFC writes them."""
+
+    def __init__(self, detail: str, *, invalid: bool):
+        super().__init__(description=detail)
+        self.challenge = 'Bearer realm="lindung"' + (', error="invalid_token"' if invalid else "")
+
+    def get_headers(self, environ=None, scope=None):
+        return [*super().get_headers(environ, scope), ("WWW-Authenticate", self.challenge)]
 
 
 def current_principal() -> Principal:
@@ -24,10 +27,10 @@ def current_principal() -> Principal:
         return g.principal
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("A bearer token is required.", invalid=False)
+        raise BearerChallenge("A bearer token is required.", invalid=False)
     found = service.token_owner(session=get_session(), token=token.strip())
     if found is None:
-        raise _unauthorized("The token is invalid, expired or revoked.", invalid=True)
+        raise BearerChallenge("The token is invalid, expired or revoked.", invalid=True)
     api_token, user = found
     g.principal = Principal(
         user_id=user.id, username=user.username, role=user.role,
