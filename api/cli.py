@@ -30,8 +30,8 @@ def main():
               show_default="127.0.0.1")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("LINDUNG_PORT", 5000)),
               show_default="5000")
-@click.option("--workers", type=int,
-              default=lambda: int(os.environ.get("LINDUNG_WORKERS", min(4, 2 * (os.cpu_count() or 1) + 1))),
+@click.option("--workers", type=int, default=lambda: int(os.environ.get(
+              "LINDUNG_WORKERS", min(4, 2 * (os.cpu_count() or 1) + 1))),
               show_default="2 × cores + 1, at most 4")
 def serve(host, port, workers):
     """Serve the API with gunicorn (several worker processes)."""
@@ -110,7 +110,9 @@ def users_create(username, role, areas, agency, password):
     from api.auth import service
     from api.errors import DomainError
 
-    secret = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    secret = None
+    if password:
+        secret = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     app = _app()
     with app.app_context(), _session(app) as session:
         try:

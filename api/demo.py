@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import service as auth_service
-from api.auth.policy import Grant, Scope, decide, Operation, Principal
+from api.auth.policy import Grant, Operation, Principal, Scope, decide
 from api.cases import service as case_service
 from api.cases.models import Case
 from api.db import utcnow
@@ -40,7 +40,8 @@ DEMO_REPORTS = (
     {
         "category": Category.VIOLENCE, "violence_types": ["physical"], "emergency": False,
         "village_code": "6471011001", "rt": "7", "rw": "2",
-        "description": "Anak sering terlihat memar di lengan; tetangga mendengar teriakan malam hari.",
+        "description": "Anak sering terlihat memar di lengan; "
+                       "tetangga mendengar teriakan malam hari.",
         "incident_place": "household", "perpetrator_relation": "parent",
         "child": {"name": "Contoh Anak Satu", "sex": Sex.MALE, "age_months": 110},
         "household": {"members_count": 5, "welfare_decile": 3,

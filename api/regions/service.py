@@ -84,7 +84,8 @@ def read_region_file(path: Path) -> list[tuple[str, str]]:
 def import_regions(*, session: Session, rows: list[tuple[str, str]]) -> ImportResult:
     """Add or rename regions; every parent must be in ROWS or already stored."""
     by_code = dict(rows)
-    known = existing_codes(session=session, candidates=[p for c in by_code if (p := codes.parent_of(c))])
+    parents = {parent for code in by_code if (parent := codes.parent_of(code))}
+    known = existing_codes(session=session, candidates=parents)
     missing = sorted(
         code for code in by_code
         if (parent := codes.parent_of(code)) and parent not in by_code and parent not in known

@@ -1,0 +1,158 @@
+"""The real thing: `lindung serve` (gunicorn, several worker processes) over HTTP.
+
+Runs on a database of its own: a fresh SQLite file, or a fresh PostgreSQL database beside
+LINDUNG_TEST_DATABASE_URL's.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, make_url, text
+
+from tests.conftest import child_report
+
+LINDUNG = str(Path(sys.executable).with_name("lindung"))
+WORKERS = 3
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_database(tmp_path_factory):
+    base = os.environ.get("LINDUNG_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'lindung.sqlite3'}"
+        return
+    name = f"lindung_e2e_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(server_database, tmp_path_factory):
+    env = {**os.environ, "LINDUNG_DATABASE_URL": server_database,
+           "LINDUNG_SECRET_KEY": "e2e-secret",
+           "LINDUNG_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance"))}
+    demo = subprocess.run([LINDUNG, "demo"], env=env, capture_output=True, text=True, check=True)
+    tokens = {line.split()[1]: line.split()[2] for line in
+              demo.stdout[demo.stdout.index("Demo users"):].splitlines()[1:]}
+    port = _free_port()
+    log = Path(env["LINDUNG_INSTANCE_PATH"]) / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [LINDUNG, "serve", "--port", str(port), "--workers", str(WORKERS)], env=env,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        _wait_for(f"{base}/health", process, log)
+        yield {"base": base, "env": env, "tokens": tokens}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _wait_for(url, process, log, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not answer in time")
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_health_and_docs_over_http(server):
+    health = requests.get(f"{server['base']}/health", timeout=5)
+    assert health.json()["status"] == "ok"
+    assert requests.get(f"{server['base']}/docs", timeout=5).status_code == 200
+    assert requests.get(f"{server['base']}/openapi.json", timeout=5).json()["openapi"]
+
+
+def test_user_created_on_the_command_line_can_report(server):
+    created = subprocess.run(
+        [LINDUNG, "users", "create", f"rt-{uuid.uuid4().hex[:6]}", "--role", "rt_head",
+         "--area", "6471011001"], env=server["env"], capture_output=True, text=True, check=True)
+    token = created.stdout.strip().splitlines()[-1]
+    response = requests.post(f"{server['base']}/cases", json=child_report(),
+                             headers=_bearer(token), timeout=10)
+    assert response.status_code == 201, response.text
+    assert set(response.json()) == {"id", "reference", "category", "status", "created_at",
+                                    "updated_at"}
+
+
+def test_concurrent_reports_get_distinct_consecutive_references(server):
+    token = server["tokens"]["demo_rt_head"]
+
+    def report(_):
+        return requests.post(f"{server['base']}/cases", json=child_report(),
+                             headers=_bearer(token), timeout=30)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        responses = list(pool.map(report, range(24)))
+    assert [r.status_code for r in responses] == [201] * 24, [r.text for r in responses]
+    references = [r.json()["reference"] for r in responses]
+    numbers = sorted(int(ref.rsplit("-", 1)[1]) for ref in references)
+    assert len(set(references)) == 24
+    assert numbers == list(range(numbers[0], numbers[0] + 24))
+
+
+def test_concurrent_retries_with_one_key_create_one_case(server):
+    token = server["tokens"]["demo_teacher"]
+    headers = {**_bearer(token), "Idempotency-Key": str(uuid.uuid4())}
+    body = child_report(village_code="6471011003")
+
+    def send(_):
+        return requests.post(f"{server['base']}/cases", json=body, headers=headers, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(send, range(8)))
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {201, 409}, statuses
+    created = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(created) == 1
+    replay = send(None)
+    assert replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json()["id"] in created
+    mine = requests.get(f"{server['base']}/cases", headers=_bearer(token), timeout=10).json()
+    assert [c["id"] for c in mine] == list(created)
+
+
+def test_caseworker_corrects_over_http_with_if_match(server):
+    token = server["tokens"]["demo_caseworker"]
+    case = requests.post(f"{server['base']}/cases", json=child_report(source="hotline"),
+                         headers=_bearer(token), timeout=10).json()
+    url = f"{server['base']}/cases/{case['id']}"
+    etag = requests.get(url, headers=_bearer(token), timeout=10).headers["ETag"]
+    assert requests.patch(url, json={"rt": "3"}, headers=_bearer(token),
+                          timeout=10).status_code == 428
+    ok = requests.patch(url, json={"rt": "3"}, headers={**_bearer(token), "If-Match": etag},
+                        timeout=10)
+    assert ok.status_code == 200 and ok.json()["rt"] == "3"
+    stale = requests.patch(url, json={"rt": "4"}, headers={**_bearer(token), "If-Match": etag},
+                           timeout=10)
+    assert stale.status_code == 412
