@@ -40,10 +40,12 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
 
 
 def _blueprints():
+    from api.agencies.views import blp as agencies
     from api.auth.views import blp as me
     from api.cases.views import blp as cases
     from api.health.views import blp as health
+    from api.referrals.views import blp as referrals
     from api.regions.views import blp as regions
     from api.vocabularies.views import blp as vocabularies
 
-    return [health, vocabularies, me, regions, cases]
+    return [health, vocabularies, me, regions, agencies, cases, referrals]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from api.vocabularies.codes import AgencyCode, Role
+from api.vocabularies.codes import Role
 
 
 def _app():
@@ -76,7 +76,7 @@ def db_upgrade():
 @main.command()
 def demo():
     """Load the demo data (regions, one user per role, sample reports); prints the tokens."""
-    from api.cases.service import TriageDeadlines
+    from api.cases.sla import Deadlines
     from api.demo import load_demo
     from api.migrate import upgrade
 
@@ -85,8 +85,7 @@ def demo():
     with app.app_context(), _session(app) as session:
         logins = load_demo(
             session=session, secret_key=app.config["SECRET_KEY"],
-            deadlines=TriageDeadlines(emergency=app.config["TRIAGE_DUE_EMERGENCY"],
-                                      default=app.config["TRIAGE_DUE_DEFAULT"]),
+            deadlines=Deadlines.from_config(app.config),
         )
         session.commit()
     click.echo("Demo users and their API tokens (Authorization: Bearer <token>):")
@@ -103,7 +102,7 @@ def users():
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--area", "areas", multiple=True, help="Kemendagri code (repeatable)")
-@click.option("--agency", type=click.Choice([a.value for a in AgencyCode]))
+@click.option("--agency", help="Agency code, e.g. DINSOS (agency roles only)")
 @click.option("--password", is_flag=True, help="Also set a password (asked for)")
 def users_create(username, role, areas, agency, password):
     """Create a user; the last line printed is a new API token."""
@@ -118,7 +117,7 @@ def users_create(username, role, areas, agency, password):
         try:
             user = service.create_user(
                 session=session, username=username, role=Role(role), area_codes=list(areas),
-                agency_code=AgencyCode(agency) if agency else None, password=secret,
+                agency_code=agency, password=secret,
             )
         except DomainError as error:
             _fail(error)

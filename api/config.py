@@ -49,6 +49,9 @@ def from_environment() -> dict:
         # SLA: time to triage a new report (DESIGN §5)
         "TRIAGE_DUE_EMERGENCY": _hours("LINDUNG_TRIAGE_DUE_EMERGENCY_HOURS", 1),
         "TRIAGE_DUE_DEFAULT": _hours("LINDUNG_TRIAGE_DUE_HOURS", 24),
+        "RESPONSE_DUE_HIGH": _hours("LINDUNG_RESPONSE_DUE_HIGH_HOURS", 1),
+        "RESPONSE_DUE_MEDIUM": _hours("LINDUNG_RESPONSE_DUE_MEDIUM_HOURS", 6),
+        "RESPONSE_DUE_LOW": _hours("LINDUNG_RESPONSE_DUE_LOW_HOURS", 24),
         "IDEMPOTENCY_TTL": _hours("LINDUNG_IDEMPOTENCY_TTL_HOURS", 48),
         # an in-flight idempotency claim older than this was abandoned by a crashed request
         "IDEMPOTENCY_CLAIM_TIMEOUT": timedelta(

@@ -168,8 +168,10 @@ def init_app(app, *, bind=None) -> None:
 
 def import_models() -> None:
     """Import every domain's tables so Base.metadata is complete (alembic, tests)."""
+    import api.agencies.models
     import api.auth.models
     import api.cases.models
     import api.children.models
     import api.idempotency.models
+    import api.referrals.models
     import api.regions.models  # noqa: F401

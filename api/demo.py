@@ -20,7 +20,7 @@ class DemoUser:
     username: str
     role: Role
     areas: tuple[str, ...] = ()
-    agency: AgencyCode | None = None
+    agency: str | None = None
 
 
 DEMO_USERS = (
@@ -30,8 +30,8 @@ DEMO_USERS = (
     DemoUser("demo_caseworker", Role.CASEWORKER, ("6471",)),  # Kota Balikpapan
     DemoUser("demo_supervisor", Role.SUPERVISOR, ("6471",)),
     DemoUser("demo_caseworker_banjarmasin", Role.CASEWORKER, ("6371",)),
-    DemoUser("demo_agency_officer", Role.AGENCY_OFFICER, agency=AgencyCode.DINSOS),
-    DemoUser("demo_agency_system", Role.AGENCY_SYSTEM, agency=AgencyCode.DINKES),
+    DemoUser("demo_agency_officer", Role.AGENCY_OFFICER, agency=AgencyCode.DINSOS.value),
+    DemoUser("demo_agency_system", Role.AGENCY_SYSTEM, agency=AgencyCode.DINKES.value),
     DemoUser("demo_analyst", Role.ANALYST, ("6471", "6371", "6372")),
     DemoUser("demo_admin", Role.ADMIN),
 )

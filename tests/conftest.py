@@ -16,7 +16,7 @@ from api.auth import service as auth_service  # noqa: E402
 from api.db import make_engine  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
 from api.regions.service import BUNDLED_REGIONS, import_regions, read_region_file  # noqa: E402
-from api.vocabularies.codes import AgencyCode, Role  # noqa: E402
+from api.vocabularies.codes import Role  # noqa: E402
 
 # Kota Balikpapan > Balikpapan Timur > Manggar / Lamaru; Kota Banjarmasin > … > Mantuil
 BALIKPAPAN = "6471"
@@ -93,11 +93,11 @@ class Caller:
 
 @pytest.fixture
 def make_user(session):
-    def make(role: Role | str, areas=(), agency: AgencyCode | str | None = None) -> Caller:
+    def make(role: Role | str, areas=(), agency: str | None = None) -> Caller:
         role = Role(role)
         user = auth_service.create_user(
             session=session, username=f"{role.value}-{uuid.uuid4().hex[:8]}", role=role,
-            area_codes=list(areas), agency_code=AgencyCode(agency) if agency else None,
+            area_codes=list(areas), agency_code=agency,
         )
         token = auth_service.issue_token(session=session, user=user)
         session.commit()

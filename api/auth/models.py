@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UtcDateTime, code_enum, created_at_column, uuid_pk
-from api.vocabularies.codes import AgencyCode, Role
+from api.vocabularies.codes import Role
 
 
 class User(Base):
@@ -16,9 +16,7 @@ class User(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     username: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = mapped_column(code_enum(Role, "user_role"))
-    agency_code: Mapped[AgencyCode | None] = mapped_column(
-        code_enum(AgencyCode, "user_agency"), default=None
-    )
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), default=None)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at_column()

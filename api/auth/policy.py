@@ -18,6 +18,21 @@ class Operation(enum.StrEnum):
     CASE_LIST = "case.list"
     CASE_READ = "case.read"
     CASE_UPDATE = "case.update"
+    CASE_TRIAGE = "case.triage"
+    CASE_TRANSITION = "case.transition"
+    CASE_REOPEN = "case.reopen"
+    CASE_TIMELINE_READ = "case.timeline.read"
+    CASE_ROUTING_PLAN_READ = "case.routing_plan.read"
+    CASE_ROUTE = "case.route"
+    REFERRAL_CREATE = "referral.create"
+    REFERRAL_LIST = "referral.list"
+    REFERRAL_READ = "referral.read"
+    REFERRAL_TRANSITION = "referral.transition"
+    ROUTING_RULES_READ = "routing_rules.read"
+    ROUTING_RULES_REPLACE = "routing_rules.replace"
+    AGENCY_LIST = "agency.list"
+    AGENCY_CREATE = "agency.create"
+    AGENCY_UPDATE = "agency.update"
 
 
 class Scope(enum.StrEnum):
@@ -26,10 +41,12 @@ class Scope(enum.StrEnum):
     ANY = "any"  # no object, or every object (non-personal data)
     AREA = "area"  # objects located in one of the caller's areas
     OWN_REPORTS = "own_reports"  # cases the caller reported themselves
+    AGENCY = "agency"  # referrals addressed to the caller's agency
 
 
 class CaseView(enum.StrEnum):
     REPORTER = "reporter"
+    AGENCY = "agency"
     FULL = "full"
 
 
@@ -51,10 +68,28 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     Operation.CASE_LIST: {**_grant(REPORTERS, Scope.OWN_REPORTS), **_grant(CASE_STAFF, Scope.AREA)},
     Operation.CASE_READ: {**_grant(REPORTERS, Scope.OWN_REPORTS), **_grant(CASE_STAFF, Scope.AREA)},
     Operation.CASE_UPDATE: _grant(CASE_STAFF, Scope.AREA),
+    Operation.CASE_TRIAGE: _grant(CASE_STAFF, Scope.AREA),
+    Operation.CASE_TRANSITION: _grant(CASE_STAFF, Scope.AREA),
+    Operation.CASE_REOPEN: _grant([Role.SUPERVISOR], Scope.AREA),
+    Operation.CASE_TIMELINE_READ: _grant(CASE_STAFF, Scope.AREA),
+    Operation.CASE_ROUTING_PLAN_READ: _grant(CASE_STAFF, Scope.AREA),
+    Operation.CASE_ROUTE: _grant(CASE_STAFF, Scope.AREA),
+    Operation.REFERRAL_CREATE: _grant(CASE_STAFF, Scope.AREA),
+    Operation.REFERRAL_LIST: {**_grant(CASE_STAFF, Scope.AREA), **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    Operation.REFERRAL_READ: {**_grant(CASE_STAFF, Scope.AREA), **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    # agencies accept, decline, start and complete; the case side cancels (referrals/workflow)
+    Operation.REFERRAL_TRANSITION: {**_grant(CASE_STAFF, Scope.AREA),
+                                    **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    Operation.ROUTING_RULES_READ: _grant([Role.SUPERVISOR], Scope.ANY),
+    Operation.ROUTING_RULES_REPLACE: _grant([Role.SUPERVISOR], Scope.ANY),
+    Operation.AGENCY_LIST: _grant(Role, Scope.ANY),
+    Operation.AGENCY_CREATE: _grant([Role.ADMIN], Scope.ANY),
+    Operation.AGENCY_UPDATE: _grant([Role.ADMIN], Scope.ANY),
 }
 
 CASE_VIEWS: dict[Role, CaseView] = {
     **dict.fromkeys(REPORTERS, CaseView.REPORTER),
+    **dict.fromkeys(AGENCY_ROLES, CaseView.AGENCY),
     **dict.fromkeys(CASE_STAFF, CaseView.FULL),
 }
 

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from api.vocabularies.codes import AgencyCode, Role
+from api.vocabularies.codes import Role
 
 
 class MeSchema(ma.Schema):
@@ -10,4 +10,4 @@ class MeSchema(ma.Schema):
     username = ma.fields.String()
     role = ma.fields.Enum(Role, by_value=True)
     area_codes = ma.fields.List(ma.fields.String())
-    agency = ma.fields.Enum(AgencyCode, by_value=True, attribute="agency_code", allow_none=True)
+    agency = ma.fields.String(attribute="agency_code", allow_none=True)

@@ -9,12 +9,13 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.agencies.models import Agency
 from api.auth.models import ApiToken, User, UserArea
 from api.auth.policy import AGENCY_ROLES, AREA_ROLES
 from api.db import utcnow
 from api.errors import Conflict, InvalidInput
 from api.regions.service import existing_codes
-from api.vocabularies.codes import AgencyCode, Role
+from api.vocabularies.codes import Role
 
 TOKEN_PREFIX = "lnd_"
 _password_hasher = PasswordHasher()  # argon2id with the library's current parameters
@@ -30,7 +31,7 @@ def new_token_value() -> str:
 
 
 def create_user(*, session: Session, username: str, role: Role, area_codes: list[str],
-                agency_code: AgencyCode | None = None, password: str | None = None) -> User:
+                agency_code: str | None = None, password: str | None = None) -> User:
     """Add a user after checking that role, areas and agency fit together."""
     errors: dict[str, list[str]] = {}
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -42,6 +43,8 @@ def create_user(*, session: Session, username: str, role: Role, area_codes: list
         errors["area_codes"] = [f"The role {role.value} needs at least one area."]
     if role in AGENCY_ROLES and agency_code is None:
         errors["agency"] = [f"The role {role.value} needs an agency."]
+    elif agency_code is not None and session.get(Agency, agency_code) is None:
+        errors["agency"] = [f"No agency has the code {agency_code}."]
     if role not in AGENCY_ROLES and agency_code is not None:
         errors["agency"] = [f"The role {role.value} belongs to no agency."]
     if errors:

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.models import User
@@ -30,6 +30,10 @@ from api.vocabularies.codes import (
 )
 
 
+# triaged but no agency has taken the case up yet
+AWAITING_RESPONSE = (CaseStatus.TRIAGED, CaseStatus.REFERRED)
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
@@ -51,7 +55,8 @@ class Case(Base):
         code_enum(RiskLevel, "case_risk_level"), default=None
     )
     emergency: Mapped[bool] = mapped_column(default=False)
-    needs_attention: Mapped[bool] = mapped_column(default=False)
+    # set when an agency declines a referral; cleared when a caseworker acts on the case
+    attention_flagged: Mapped[bool] = mapped_column(default=False)
     violence_types: Mapped[list[str]] = mapped_column(JsonList, default=list)
     tags: Mapped[list[str]] = mapped_column(JsonList, default=list)
     incident_date: Mapped[date | None] = mapped_column(Date, default=None)
@@ -78,6 +83,9 @@ class Case(Base):
         ForeignKey("households.id"), index=True, default=None
     )
     triage_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # after triage: by when an agency must have taken the case up (an accepted referral)
+    response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
@@ -88,6 +96,8 @@ class Case(Base):
     household: Mapped[Household | None] = relationship(lazy="joined")
     reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="raise")
 
+    referrals: Mapped[list["Referral"]] = relationship(  # noqa: F821
+        back_populates="case", lazy="selectin", order_by="Referral.created_at")
     duplicate_links: Mapped[list["PossibleDuplicate"]] = relationship(
         foreign_keys="PossibleDuplicate.case_id", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -96,8 +106,18 @@ class Case(Base):
 
     @property
     def overdue(self) -> bool:
-        """Still waiting for triage after its triage deadline."""
-        return self.status is CaseStatus.REPORTED and self.triage_due_at <= utcnow()
+        """Not triaged by its triage deadline, or not taken up by its response deadline."""
+        now = utcnow()
+        if self.status is CaseStatus.REPORTED:
+            return self.triage_due_at <= now
+        if self.status in AWAITING_RESPONSE:
+            return self.response_due_at is not None and self.response_due_at <= now
+        return False
+
+    @property
+    def needs_attention(self) -> bool:
+        """A referral was declined, or one was not accepted in time."""
+        return self.attention_flagged or any(referral.overdue for referral in self.referrals)
 
     @property
     def reporter_summary(self) -> dict:
@@ -136,3 +156,27 @@ class CaseReferenceCounter(Base):
     city_code: Mapped[str] = mapped_column(String(4), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
+
+
+class CaseEvent(Base):
+    """One step in a case's life (the timeline); appended, never changed."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_id_at", "case_id", "at"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    actor_role: Mapped[Role | None] = mapped_column(code_enum(Role, "case_event_actor_role"),
+                                                    default=None)
+    # reported, triaged, corrected, status_changed, routed, referral_created, referral_<status>
+    kind: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[CaseStatus | None] = mapped_column(
+        code_enum(CaseStatus, "case_event_from_status"), default=None)
+    to_status: Mapped[CaseStatus | None] = mapped_column(
+        code_enum(CaseStatus, "case_event_to_status"), default=None)
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    # what the step set: risk level, assignee, agency and service, closure reason, …
+    details: Mapped[dict] = mapped_column(JsonList, default=dict)
+    note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -280,3 +280,36 @@ class CaseSchema(CaseFullViewSchema):
         if g.get("case_view") is CaseView.FULL:
             return super().dump(obj, many=many)
         return CaseReporterViewSchema(many=self.many).dump(obj, many=many)
+
+
+class CaseTriageSchema(Strict):
+    risk_level = _enum(RiskLevel, required=True)
+    emergency = ma.fields.Boolean()
+    assigned_to = ma.fields.UUID(metadata={"description": "A caseworker of the case's area"})
+    note = ma.fields.String(validate=validate.Length(max=4000))
+
+
+class CaseTransitionSchema(Strict):
+    to = _enum(CaseStatus, required=True)
+    reason = ma.fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "When closing: the closure_reason code; otherwise why"})
+    note = ma.fields.String(validate=validate.Length(max=4000))
+
+
+class ActorSchema(ma.Schema):
+    id = ma.fields.UUID(attribute="actor_id", allow_none=True)
+    role = _enum(Role, attribute="actor_role", allow_none=True)
+
+
+class CaseEventSchema(ma.Schema):
+    """One step of a case's timeline."""
+
+    id = ma.fields.UUID()
+    at = UtcTimestamp()
+    actor = ma.fields.Function(lambda event: ActorSchema().dump(event))
+    kind = ma.fields.String()
+    from_status = _enum(CaseStatus, allow_none=True)
+    to_status = _enum(CaseStatus, allow_none=True)
+    referral_id = ma.fields.UUID(allow_none=True)
+    details = ma.fields.Dict()
+    note = ma.fields.String(allow_none=True)

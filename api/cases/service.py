@@ -1,22 +1,25 @@
 """Reporting, finding and correcting cases."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.auth.policy import REPORTERS, Grant, Scope, in_areas
-from api.cases.models import Case, CaseReferenceCounter, PossibleDuplicate
+from api.auth.models import User
+from api.auth.policy import CASE_STAFF, REPORTERS, Grant, Operation, Scope, decide, in_areas
+from api.cases import timeline, workflow
+from api.cases.models import AWAITING_RESPONSE, Case, CaseReferenceCounter, PossibleDuplicate
+from api.cases.sla import Deadlines
 from api.children.age import estimated_birth_date
 from api.children.models import Child, Household
-from api.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed
+from api.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from api.regions import codes as region_codes
 from api.regions.service import village_exists, within_areas, within_prefix
-from api.vocabularies.codes import CaseStatus, Role, Source
+from api.referrals.models import Referral
+from api.vocabularies.codes import CaseStatus, ClosureReason, ReferralStatus, Role, Source
 
 # how each reporter role's reports reach the office (DESIGN §5)
 SOURCE_BY_ROLE = {
@@ -26,17 +29,6 @@ SOURCE_BY_ROLE = {
 }
 STAFF_SOURCES = (Source.HOTLINE, Source.WALK_IN, Source.OUTREACH, Source.REFERRAL_IN)
 DUPLICATE_WINDOW = timedelta(days=90)
-
-
-@dataclass(frozen=True)
-class TriageDeadlines:
-    """How long a new report may wait for triage (DESIGN §5 SLAs)."""
-
-    emergency: timedelta
-    default: timedelta
-
-    def due_at(self, reported_at: datetime, emergency: bool) -> datetime:
-        return reported_at + (self.emergency if emergency else self.default)
 
 
 def visible_to(grant: Grant):
@@ -61,6 +53,12 @@ def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
         query = query.where(Case.created_at >= _start_of(filters["reported_from"]))
     if "reported_to" in filters:
         query = query.where(Case.created_at < _start_of(filters["reported_to"] + timedelta(days=1)))
+    if "overdue" in filters:
+        condition = overdue_condition(now)
+        query = query.where(condition if filters["overdue"] else not_(condition))
+    if "needs_attention" in filters:
+        condition = needs_attention_condition(now)
+        query = query.where(condition if filters["needs_attention"] else not_(condition))
     if "q" in filters:
         text = filters["q"].strip()
         query = query.where(or_(
@@ -68,6 +66,23 @@ def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
             Case.child_id.in_(select(Child.id).where(Child.name.icontains(text, autoescape=True))),
         ))
     return query.order_by(Case.created_at.desc(), Case.id.desc())
+
+
+def overdue_condition(now: datetime):
+    """SQL twin of Case.overdue."""
+    return or_(
+        and_(Case.status == CaseStatus.REPORTED, Case.triage_due_at <= now),
+        and_(Case.status.in_(AWAITING_RESPONSE), Case.response_due_at.is_not(None),
+             Case.response_due_at <= now),
+    )
+
+
+def needs_attention_condition(now: datetime):
+    """SQL twin of Case.needs_attention."""
+    late_referral = (select(Referral.id).where(
+        Referral.case_id == Case.id, Referral.status == ReferralStatus.PENDING,
+        Referral.due_at <= now).exists())
+    return or_(Case.attention_flagged, late_referral)
 
 
 def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID) -> Case:
@@ -78,7 +93,7 @@ def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID) -> Case:
     return case
 
 
-def report_case(*, session: Session, grant: Grant, report: dict, deadlines: TriageDeadlines,
+def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Deadlines,
                 now: datetime) -> Case:
     """File a new report: check where and by whom, number it, link possible duplicates."""
     principal = grant.principal
@@ -97,12 +112,14 @@ def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Tria
         reporter_role=principal.role,
         child=child,
         household=Household(**household_fields) if household_fields is not None else None,
-        triage_due_at=deadlines.due_at(now, report["emergency"]),
+        triage_due_at=deadlines.triage_due_at(now, report["emergency"]),
         created_at=now,
         updated_at=now,
     )
     session.add(case)
     session.flush()
+    timeline.record(session=session, case=case, kind="reported", actor=principal, at=now,
+                    to_status=case.status, details={"source": source.value})
     _link_possible_duplicates(session=session, case=case, now=now)
     return case
 
@@ -126,6 +143,86 @@ def correct_case(*, session: Session, grant: Grant, case: Case, changes: dict, n
             setattr(case.household, name, value)
     # a correction of the child or household alone is still a new version of the case
     case.updated_at = now
+    timeline.record(session=session, case=case, kind="corrected", actor=grant.principal, at=now,
+                    details={"fields": sorted([*changes, *(["child"] if child_changes else []),
+                                               *(["household"] if household_changes else [])])})
+    return _flush(session, case)
+
+
+def triage_case(*, session: Session, grant: Grant, case: Case, triage: dict,
+                deadlines: Deadlines, now: datetime) -> Case:
+    """Set risk level, emergency and assignee; a reported case becomes triaged."""
+    previous = case.status
+    case.status = workflow.after_triage(previous)
+    case.risk_level = triage["risk_level"]
+    case.emergency = triage.get("emergency", case.emergency)
+    if "assigned_to" in triage:
+        case.assigned_to = _assignee(session=session, case=case, user_id=triage["assigned_to"])
+    elif case.assigned_to is None and grant.principal.role is Role.CASEWORKER:
+        case.assigned_to = grant.principal.user_id
+    case.triaged_at = now
+    if case.status in AWAITING_RESPONSE:
+        case.response_due_at = deadlines.response_due_at(now, case.risk_level, case.emergency)
+    case.attention_flagged = False
+    case.updated_at = now
+    timeline.record(
+        session=session, case=case, kind="triaged", actor=grant.principal, at=now,
+        from_status=previous, to_status=case.status, note=triage.get("note"),
+        details={"risk_level": case.risk_level.value, "emergency": case.emergency,
+                 "assigned_to": str(case.assigned_to) if case.assigned_to else None},
+    )
+    return _flush(session, case)
+
+
+def transition_case(*, session: Session, grant: Grant, case: Case, target: CaseStatus,
+                    reason: str | None, note: str | None, deadlines: Deadlines,
+                    now: datetime) -> Case:
+    """Close, reopen (supervisors), or move a case between in_service and monitoring."""
+    previous = case.status
+    move = workflow.manual_move(previous, target)
+    details = {}
+    if move is workflow.Move.CLOSE:
+        case.closure_reason = _closure_reason(reason)
+        open_referrals = [r for r in case.referrals if r.is_open]
+        if open_referrals:
+            raise Conflict(f"{len(open_referrals)} referral(s) of this case are still open: "
+                           "cancel them, or wait until the agencies complete them.")
+        case.closed_at = now
+        details["closure_reason"] = case.closure_reason.value
+    elif move is workflow.Move.REOPEN:
+        decide(grant.principal, Operation.CASE_REOPEN)
+        case.closure_reason = None
+        case.closed_at = None
+        case.response_due_at = (deadlines.response_due_at(now, case.risk_level, case.emergency)
+                                if case.risk_level else None)
+    case.status = target
+    case.updated_at = now
+    timeline.record(session=session, case=case, kind="status_changed", actor=grant.principal,
+                    at=now, from_status=previous, to_status=target,
+                    note=note if move is workflow.Move.CLOSE else (note or reason),
+                    details=details)
+    return _flush(session, case)
+
+
+def _closure_reason(reason: str | None) -> ClosureReason:
+    try:
+        return ClosureReason(reason)
+    except ValueError:
+        allowed = ", ".join(r.value for r in ClosureReason)
+        raise InvalidInput({"reason": [f"Closing needs a closure reason: one of {allowed}."]}
+                           ) from None
+
+
+def _assignee(*, session: Session, case: Case, user_id: uuid.UUID) -> uuid.UUID:
+    """A caseworker or supervisor whose areas cover the case."""
+    user = session.get(User, user_id)
+    if (user is None or not user.active or user.role not in CASE_STAFF
+            or not any(region_codes.covers(a, case.village_code) for a in user.area_codes)):
+        raise InvalidInput({"assigned_to": ["Not a caseworker of this case's area."]})
+    return user.id
+
+
+def _flush(session: Session, case: Case) -> Case:
     try:
         session.flush()
     except StaleDataError:

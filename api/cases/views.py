@@ -1,12 +1,21 @@
-"""/cases: report, list, read and correct cases."""
+"""/cases: report, list, read and correct cases; triage, transitions and the timeline."""
 
 from flask import current_app, g
 from flask.views import MethodView
 
-from api.auth.policy import Grant, Operation, case_view
-from api.cases import service
+from api.auth.policy import Operation
+from api.cases import service, timeline
 from api.cases.models import Case
-from api.cases.schemas import CaseCorrectionSchema, CaseQuerySchema, CaseReportSchema, CaseSchema
+from api.cases.schemas import (
+    CaseCorrectionSchema,
+    CaseEventSchema,
+    CaseQuerySchema,
+    CaseReportSchema,
+    CaseSchema,
+    CaseTransitionSchema,
+    CaseTriageSchema,
+)
+from api.cases.sla import Deadlines
 from api.db import get_session, utcnow
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from api.rest import Blueprint, SelectPage
@@ -14,18 +23,24 @@ from api.rest import Blueprint, SelectPage
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 
 
-def _show_as(grant: Grant) -> None:
-    """Serialize cases in this request with the view the caller's role is allowed."""
-    g.case_view = case_view(grant.principal.role)
+def etag_data(case: Case) -> dict:
+    return {"id": str(case.id), "version": case.version, "view": str(g.case_view)}
 
 
-def _etag_data(case: Case) -> dict:
-    return {"id": str(case.id), "version": case.version, "view": g.case_view.value}
+def deadlines() -> Deadlines:
+    return Deadlines.from_config(current_app.config)
 
 
-def _deadlines() -> service.TriageDeadlines:
-    return service.TriageDeadlines(emergency=current_app.config["TRIAGE_DUE_EMERGENCY"],
-                                   default=current_app.config["TRIAGE_DUE_DEFAULT"])
+def checked_case(case_id, grant) -> Case:
+    """The case in the caller's scope, after its If-Match was checked (428 / 412)."""
+    case = service.get_case(session=get_session(), grant=grant, case_id=case_id)
+    blp.check_etag(etag_data(case))
+    return case
+
+
+def answer_with(case: Case) -> Case:
+    blp.set_etag(etag_data(case))
+    return case
 
 
 @blp.route("")
@@ -33,10 +48,9 @@ class Cases(MethodView):
     @blp.requires(Operation.CASE_LIST)
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.response(200, CaseSchema(many=True))
-    @blp.paginate(SelectPage, max_page_size=100)
+    @blp.paginate(SelectPage, page_size=50, max_page_size=100)
     def get(self, filters, *, grant):
         """List the caller's cases: reporters their own reports, caseworkers their areas"""
-        _show_as(grant)
         return service.list_cases(grant=grant, filters=filters, now=utcnow())
 
     @blp.requires(Operation.CASE_CREATE)
@@ -47,9 +61,8 @@ class Cases(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, report, *, grant):
         """Report a case of violence against a child or of stunting risk"""
-        _show_as(grant)
         case = service.report_case(session=get_session(), grant=grant, report=report,
-                                   deadlines=_deadlines(), now=utcnow())
+                                   deadlines=deadlines(), now=utcnow())
         return case, 201, {"Location": f"{blp.url_prefix}/{case.id}"}
 
 
@@ -61,10 +74,7 @@ class CaseById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id, *, grant):
         """Read one case (reporter view or full view, by role)"""
-        _show_as(grant)
-        case = service.get_case(session=get_session(), grant=grant, case_id=case_id)
-        blp.set_etag(_etag_data(case))
-        return case
+        return answer_with(service.get_case(session=get_session(), grant=grant, case_id=case_id))
 
     @blp.requires(Operation.CASE_UPDATE)
     @blp.etag
@@ -73,11 +83,52 @@ class CaseById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, changes, case_id, *, grant):
         """Correct the facts of a report (If-Match required)"""
-        _show_as(grant)
-        session = get_session()
-        case = service.get_case(session=session, grant=grant, case_id=case_id)
-        blp.check_etag(_etag_data(case))
-        case = service.correct_case(session=session, grant=grant, case=case, changes=changes,
-                                    now=utcnow())
-        blp.set_etag(_etag_data(case))
-        return case
+        case = checked_case(case_id, grant)
+        return answer_with(service.correct_case(session=get_session(), grant=grant, case=case,
+                                                changes=changes, now=utcnow()))
+
+
+@blp.route("/<uuid:case_id>/triage")
+class CaseTriage(MethodView):
+    @blp.requires(Operation.CASE_TRIAGE)
+    @blp.etag
+    @blp.arguments(CaseTriageSchema)
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, triage, case_id, *, grant):
+        """Triage a case: risk level, emergency, assigned caseworker (If-Match required)"""
+        case = checked_case(case_id, grant)
+        return answer_with(service.triage_case(session=get_session(), grant=grant, case=case,
+                                               triage=triage, deadlines=deadlines(),
+                                               now=utcnow()))
+
+
+@blp.route("/<uuid:case_id>/transitions")
+class CaseTransitions(MethodView):
+    @blp.requires(Operation.CASE_TRANSITION)
+    @blp.etag
+    @blp.arguments(CaseTransitionSchema)
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, transition, case_id, *, grant):
+        """Close a case (reason = closure_reason), reopen it (supervisors), or move it
+        between in_service and monitoring (If-Match required)"""
+        case = checked_case(case_id, grant)
+        return answer_with(service.transition_case(
+            session=get_session(), grant=grant, case=case, target=transition["to"],
+            reason=transition.get("reason"), note=transition.get("note"),
+            deadlines=deadlines(), now=utcnow()))
+
+
+@blp.route("/<uuid:case_id>/timeline")
+class CaseTimeline(MethodView):
+    @blp.requires(Operation.CASE_TIMELINE_READ)
+    @blp.response(200, CaseEventSchema(many=True))
+    @blp.paginate(SelectPage, page_size=100, max_page_size=100)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, case_id, *, grant):
+        """Every step of a case: who, when, from → to, note"""
+        case = service.get_case(session=get_session(), grant=grant, case_id=case_id)
+        return timeline.timeline_of(case)

@@ -153,3 +153,36 @@ VOCABULARIES: dict[str, type[Vocabulary]] = {
     "agency": AgencyCode,
     "region_level": RegionLevel,
 }
+
+
+class Service(Vocabulary):
+    PSYCHOSOCIAL_SUPPORT = "psychosocial_support", "Pendampingan psikososial", "Psychosocial support"
+    LEGAL_AID = "legal_aid", "Pendampingan hukum", "Legal aid"
+    SAFE_SHELTER = "safe_shelter", "Rumah aman", "Safe shelter"
+    MEDICAL_EXAMINATION = "medical_examination", "Pemeriksaan medis / visum", "Medical examination"
+    NUTRITION_INTERVENTION = "nutrition_intervention", "Intervensi gizi", "Nutrition intervention"
+    GROWTH_MONITORING = "growth_monitoring", "Pemantauan pertumbuhan", "Growth monitoring"
+    SOCIAL_ASSISTANCE = (
+        "social_assistance", "Bantuan sosial (PKH/BPNT/PBI-JK, pendaftaran DTSEN)",
+        "Social assistance (PKH/BPNT/PBI-JK, DTSEN registration)",
+    )
+    FAMILY_SUPPORT = "family_support", "Pendampingan keluarga", "Family support"
+    SCHOOL_SUPPORT = (
+        "school_support", "Dukungan sekolah (kembali sekolah, konseling, PIP)",
+        "School support (return to school, counselling, PIP)",
+    )
+    JOB_TRAINING = "job_training", "Pelatihan kerja", "Job training"
+    BUSINESS_CAPITAL = "business_capital", "Bantuan modal usaha", "Business capital"
+
+
+class ReferralStatus(Vocabulary):
+    PENDING = "pending", "Menunggu", "Pending"
+    ACCEPTED = "accepted", "Diterima", "Accepted"
+    DECLINED = "declined", "Ditolak", "Declined"
+    IN_PROGRESS = "in_progress", "Sedang ditangani", "In progress"
+    COMPLETED = "completed", "Selesai", "Completed"
+    CANCELLED = "cancelled", "Dibatalkan", "Cancelled"
+
+
+VOCABULARIES["service"] = Service
+VOCABULARIES["referral_status"] = ReferralStatus

@@ -1,8 +1,6 @@
 """Optimistic concurrency on PATCH /cases/{id}: If-Match required (428), stale → 412."""
 
 import uuid
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -13,13 +11,14 @@ from api.auth.policy import Operation, Principal, decide
 from api.cases import service
 from api.cases.models import Case, CaseReferenceCounter
 from api.cases.schemas import CaseReportSchema
+from api.cases.sla import Deadlines
 from api.children.models import Child, Household
 from api.db import utcnow
 from api.errors import PreconditionFailed
 from api.vocabularies.codes import Role
 from tests.conftest import BALIKPAPAN, MANGGAR, child_report
 
-DEADLINES = service.TriageDeadlines(emergency=timedelta(hours=1), default=timedelta(hours=24))
+DEADLINES = Deadlines()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The agencies cases are referred to, and the services each offers."""

@@ -1,0 +1,42 @@
+"""Agency payloads."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from api.fields import UtcTimestamp
+from api.vocabularies.codes import Service
+
+AGENCY_CODE = validate.Regexp(r"^[A-Z][A-Z0-9_]{1,31}$",
+                              error="Upper-case letters, digits and _, 2-32 characters.")
+
+
+def _unique(values):
+    if len(set(values)) != len(values):
+        raise ma.ValidationError("Each value may appear once.")
+
+
+class AgencySchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    services = ma.fields.List(ma.fields.String())
+    created_at = UtcTimestamp()
+    updated_at = UtcTimestamp()
+
+
+class AgencyCreateSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    code = ma.fields.String(required=True, validate=AGENCY_CODE)
+    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=160))
+    services = ma.fields.List(ma.fields.Enum(Service, by_value=True), required=True,
+                              validate=[validate.Length(min=1), _unique])
+
+
+class AgencyUpdateSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    name = ma.fields.String(validate=validate.Length(min=2, max=160))
+    services = ma.fields.List(ma.fields.Enum(Service, by_value=True),
+                              validate=[validate.Length(min=1), _unique])

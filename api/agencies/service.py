@@ -1,0 +1,40 @@
+"""Adding, changing and finding agencies."""
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from api.agencies.models import Agency
+from api.errors import Conflict, NotFound
+
+
+def list_agencies() -> Select:
+    return select(Agency).order_by(Agency.code)
+
+
+def get_agency(*, session: Session, code: str) -> Agency:
+    agency = session.get(Agency, code)
+    if agency is None:
+        raise NotFound("No such agency.")
+    return agency
+
+
+def add_agency(*, session: Session, code: str, name: str, services: list) -> Agency:
+    if session.get(Agency, code) is not None:
+        raise Conflict(f"An agency with code {code} exists already.")
+    agency = Agency(code=code, name=name, services=[s.value for s in services])
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def change_agency(*, session: Session, agency: Agency, changes: dict) -> Agency:
+    if "name" in changes:
+        agency.name = changes["name"]
+    if "services" in changes:
+        agency.services = [s.value for s in changes["services"]]
+    session.flush()
+    return agency
+
+
+def offers(agency: Agency, service: str) -> bool:
+    return service in agency.services

@@ -1,0 +1,189 @@
+"""Referral, routing-plan and routing-rule payloads."""
+
+import marshmallow as ma
+from flask import g
+from marshmallow import validate
+
+from api.agencies.schemas import AGENCY_CODE
+from api.auth.policy import CaseView
+from api.cases.schemas import HouseholdViewSchema
+from api.fields import UtcTimestamp
+from api.vocabularies.codes import (
+    Category,
+    EconomicStressor,
+    ReferralStatus,
+    RiskLevel,
+    Service,
+    Sex,
+    ViolenceType,
+)
+
+
+def _enum(codes, **kwargs):
+    return ma.fields.Enum(codes, by_value=True, **kwargs)
+
+
+def _unique(values):
+    if len(set(values)) != len(values):
+        raise ma.ValidationError("Each value may appear once.")
+
+
+def _code(codes, **kwargs):
+    """A code kept as a plain string (routing conditions are stored as JSON)."""
+    return ma.fields.String(validate=validate.OneOf([c.value for c in codes]), **kwargs)
+
+
+def _codes(codes):
+    return ma.fields.List(_code(codes), validate=[validate.Length(min=1), _unique])
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+# ---------- the agency view of a case (DESIGN §4) ----------
+
+class AgencyChildViewSchema(ma.Schema):
+    name = ma.fields.String()
+    sex = _enum(Sex)
+    birth_date = ma.fields.Date()
+    birth_date_estimated = ma.fields.Boolean()
+    age_months = ma.fields.Integer()
+
+
+class AgencyCaseViewSchema(ma.Schema):
+    """What an agency learns of a case referred to it: never the reporter, the narrative
+    or the perpetrator."""
+
+    reference = ma.fields.String()
+    category = _enum(Category)
+    risk_level = _enum(RiskLevel, allow_none=True)
+    emergency = ma.fields.Boolean()
+    child = ma.fields.Nested(AgencyChildViewSchema)
+    village_code = ma.fields.String()
+    rw = ma.fields.String(allow_none=True)
+    rt = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    household = ma.fields.Nested(HouseholdViewSchema, allow_none=True)
+    latest_measurement = ma.fields.Constant(None, metadata={
+        "description": "For stunting cases: the child's latest measurement (null until "
+                       "measurements are recorded)"})
+
+
+# ---------- referrals ----------
+
+class ReferralSchema(ma.Schema):
+    """A referral. Agency roles also get `case`, the agency view of the referred case."""
+
+    id = ma.fields.UUID()
+    case_id = ma.fields.UUID()
+    case_reference = ma.fields.Function(lambda referral: referral.case.reference)
+    agency = ma.fields.String(attribute="agency_code")
+    service = _enum(Service)
+    status = _enum(ReferralStatus)
+    rule = ma.fields.String(attribute="rule_id", allow_none=True,
+                            metadata={"description": "The routing rule that proposed it"})
+    note = ma.fields.String(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+    outcome = ma.fields.String(allow_none=True)
+    external_reference = ma.fields.String(allow_none=True)
+    due_at = UtcTimestamp(metadata={"description": "Acceptance due by"})
+    overdue = ma.fields.Boolean()
+    created_at = UtcTimestamp()
+    updated_at = UtcTimestamp()
+    case = ma.fields.Nested(AgencyCaseViewSchema)
+
+    def dump(self, obj, *, many=None):
+        dumped = super().dump(obj, many=many)
+        if g.get("case_view") is not CaseView.AGENCY:
+            # the case side reads the case itself, in its own view
+            for item in dumped if isinstance(dumped, list) else [dumped]:
+                item.pop("case", None)
+        return dumped
+
+
+class ReferralQuerySchema(ma.Schema):
+    case_id = ma.fields.UUID()
+    agency = ma.fields.String(validate=AGENCY_CODE)
+    status = _enum(ReferralStatus)
+    overdue = ma.fields.Boolean(metadata={"description": "Pending past its acceptance due time"})
+    updated_after = ma.fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
+    cursor = ma.fields.String(validate=validate.Regexp(r"^s\d{1,18}$", error="Not a cursor."),
+                              metadata={"description": "next_cursor of the previous page"})
+    page_size = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class ReferralMoveSchema(Strict):
+    to = _enum(ReferralStatus, required=True)
+    reason = ma.fields.String(validate=validate.Length(max=2000),
+                              metadata={"description": "Required to decline or cancel"})
+    outcome = ma.fields.String(validate=validate.Length(max=4000),
+                               metadata={"description": "Required to complete"})
+    note = ma.fields.String(validate=validate.Length(max=4000))
+    external_reference = ma.fields.String(validate=validate.Length(max=120),
+                                          metadata={"description": "The agency's own id"})
+
+
+class ManualReferralSchema(Strict):
+    agency = ma.fields.String(required=True, validate=AGENCY_CODE)
+    service = _enum(Service, required=True)
+    note = ma.fields.String(validate=validate.Length(max=4000))
+    due_in_hours = ma.fields.Integer(load_default=72, validate=validate.Range(min=1, max=720))
+
+
+# ---------- routing plan and rules ----------
+
+class PlanItemSchema(ma.Schema):
+    agency = ma.fields.String(attribute="proposal.agency")
+    service = ma.fields.String(attribute="proposal.service")
+    due_in_hours = ma.fields.Integer(attribute="proposal.due_in_hours")
+    rule = ma.fields.String(attribute="proposal.rule_id")
+    rule_description = ma.fields.String(attribute="proposal.rule_description")
+    open_referral_id = ma.fields.Function(
+        lambda item: str(item.existing.id) if item.existing else None,
+        metadata={"description": "Set when an open referral exists: routing skips it"})
+
+
+class AgeRangeSchema(Strict):
+    min = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=17))
+    max = ma.fields.Integer(load_default=17, validate=validate.Range(min=0, max=17))
+
+    @ma.validates_schema
+    def ordered(self, data, **kwargs):
+        if data["min"] > data["max"]:
+            raise ma.ValidationError("min must not exceed max.", "min")
+
+
+class ConditionsMixin:
+    violence_types_any = _codes(ViolenceType)
+    risk_levels = _codes(RiskLevel)
+    child_age_years = ma.fields.Nested(AgeRangeSchema)
+    economic_stressors_any = _codes(EconomicStressor)
+    has_economic_stressor = ma.fields.Boolean()
+    welfare_decile_max = ma.fields.Integer(validate=validate.Range(min=1, max=10))
+
+
+class AlternativeConditionsSchema(ConditionsMixin, Strict):
+    """One alternative of `any_of`."""
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("An alternative needs at least one condition.")
+
+
+class RuleConditionsSchema(ConditionsMixin, Strict):
+    category = _code(Category, required=True)
+    any_of = ma.fields.List(ma.fields.Nested(AlternativeConditionsSchema),
+                            validate=validate.Length(min=1))
+
+
+class RoutingRuleSchema(Strict):
+    id = ma.fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9_-]{1,63}$", error="Lower-case letters, digits, - and _."))
+    description = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+    when = ma.fields.Nested(RuleConditionsSchema, required=True)
+    agency = ma.fields.String(required=True, validate=AGENCY_CODE, attribute="agency_code")
+    service = _enum(Service, required=True)
+    due_in_hours = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=720))

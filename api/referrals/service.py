@@ -1,0 +1,233 @@
+"""Routing cases to agencies, and the life of each referral."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from api.agencies.models import Agency
+from api.agencies.service import offers
+from api.auth.policy import Grant, Scope
+from api.cases import timeline, workflow
+from api.cases.models import Case
+from api.cases.service import visible_to as cases_visible_to
+from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from api.referrals import routing
+from api.referrals.models import Referral, RoutingRule
+from api.referrals.workflow import Side, check_move
+from api.vocabularies.codes import ReferralStatus
+
+# any constant works: it names the lock that orders the referral change feed
+SYNC_FEED_LOCK = 0x4C4E4452  # "LNDR"
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One proposed referral, and whether an open one exists already."""
+
+    proposal: routing.ProposedReferral
+    existing: Referral | None
+
+
+# ---------- routing rules ----------
+
+def current_rules(*, session: Session) -> list[RoutingRule]:
+    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position)))
+
+
+def replace_rules(*, session: Session, rules: list[dict]) -> list[RoutingRule]:
+    """Validate a whole rule set against the agencies, then replace the stored set with it."""
+    agencies = {a.code: a for a in session.scalars(select(Agency))}
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, rule in enumerate(rules):
+        if rule["id"] in seen:
+            errors[f"{index}.id"] = [f"The id {rule['id']} appears twice."]
+        seen.add(rule["id"])
+        agency = agencies.get(rule["agency_code"])
+        if agency is None:
+            errors[f"{index}.agency"] = [f"No agency has the code {rule['agency_code']}."]
+        elif not offers(agency, rule["service"].value):
+            errors[f"{index}.service"] = [f"{agency.code} does not offer {rule['service'].value}."]
+    if errors:
+        raise InvalidInput(errors)
+    session.execute(delete(RoutingRule))
+    stored = [RoutingRule(position=index, **rule) for index, rule in enumerate(rules)]
+    session.add_all(stored)
+    session.flush()
+    return stored
+
+
+# ---------- the plan and routing ----------
+
+def plan_for(*, session: Session, case: Case, now: datetime) -> list[PlanItem]:
+    """What the rules propose for CASE, each with the open referral it would duplicate."""
+    facts = routing.CaseFacts.of(case, now.date())
+    open_by_service = {(r.agency_code, str(r.service)): r for r in case.referrals if r.is_open}
+    return [PlanItem(p, open_by_service.get((p.agency, p.service)))
+            for p in routing.routing_plan(current_rules(session=session), facts)]
+
+
+def route_case(*, session: Session, grant: Grant, case: Case, now: datetime) -> list[Referral]:
+    """Create the plan's referrals that are not open already; the case becomes referred."""
+    workflow.after_referral_created(case.status)  # refuse early: nothing to route yet
+    created = [
+        _open_referral(session=session, grant=grant, case=case, agency=item.proposal.agency,
+                       service=item.proposal.service, rule_id=item.proposal.rule_id,
+                       due_in=timedelta(hours=item.proposal.due_in_hours), note=None, now=now)
+        for item in plan_for(session=session, case=case, now=now) if item.existing is None
+    ]
+    _case_referred(session=session, grant=grant, case=case, now=now, kind="routed",
+                   details={"created": len(created)})
+    return created
+
+
+def refer_by_hand(*, session: Session, grant: Grant, case: Case, agency_code: str, service,
+                  note: str | None, due_in_hours: int, now: datetime) -> Referral:
+    """A referral the caseworker chose, outside the rules."""
+    workflow.after_referral_created(case.status)
+    agency = session.get(Agency, agency_code)
+    if agency is None:
+        raise InvalidInput({"agency": ["No agency has this code."]})
+    if not offers(agency, service.value):
+        raise InvalidInput({"service": [f"{agency.code} does not offer {service.value}."]})
+    if any(r.is_open and r.agency_code == agency.code and r.service == service
+           for r in case.referrals):
+        raise Conflict(f"An open referral to {agency.code} for {service.value} exists already.")
+    referral = _open_referral(session=session, grant=grant, case=case, agency=agency.code,
+                              service=service.value, rule_id=None,
+                              due_in=timedelta(hours=due_in_hours), note=note, now=now)
+    _case_referred(session=session, grant=grant, case=case, now=now, kind="referred_by_hand",
+                   details={"agency": agency.code, "service": service.value})
+    return referral
+
+
+def _open_referral(*, session, grant, case, agency, service, rule_id, due_in, note, now):
+    referral = Referral(
+        id=uuid.uuid4(), case=case, agency_code=agency, service=service, rule_id=rule_id,
+        note=note, due_at=now + due_in, created_by=grant.principal.user_id, created_at=now,
+        updated_at=now, sync_seq=_next_sync_seq(session),
+    )
+    session.add(referral)
+    session.flush()
+    timeline.record(session=session, case=case, kind="referral_created", actor=grant.principal,
+                    at=now, referral_id=referral.id, note=note,
+                    details={"agency": agency, "service": service, "rule": rule_id})
+    return referral
+
+
+def _case_referred(*, session, grant, case, now, kind, details):
+    previous = case.status
+    case.status = workflow.after_referral_created(previous)
+    case.attention_flagged = False
+    case.updated_at = now
+    timeline.record(session=session, case=case, kind=kind, actor=grant.principal, at=now,
+                    from_status=previous, to_status=case.status, details=details)
+    _flush(session, "The case was changed by someone else; reload it.")
+
+
+# ---------- reading referrals ----------
+
+def visible_to(grant: Grant):
+    """SQL condition: the referrals GRANT covers."""
+    if grant.scope is Scope.AGENCY:
+        return Referral.agency_code == grant.principal.agency_code
+    if grant.scope is Scope.AREA:
+        return Referral.case_id.in_(select(Case.id).where(cases_visible_to(grant)))
+    raise AssertionError(f"no referral scope for {grant.scope}")
+
+
+def list_referrals(*, grant: Grant, filters: dict, after_seq: int, limit: int,
+                   now: datetime) -> Select:
+    """The caller's referrals in change-feed order, after AFTER_SEQ."""
+    query = select(Referral).where(visible_to(grant), Referral.sync_seq > after_seq)
+    if "case_id" in filters:
+        query = query.where(Referral.case_id == filters["case_id"])
+    if "agency" in filters:
+        query = query.where(Referral.agency_code == filters["agency"])
+    if "status" in filters:
+        query = query.where(Referral.status == filters["status"])
+    if "updated_after" in filters:
+        query = query.where(Referral.updated_at > filters["updated_after"])
+    if "overdue" in filters:
+        late = (Referral.status == ReferralStatus.PENDING) & (Referral.due_at <= now)
+        query = query.where(late if filters["overdue"] else ~late)
+    return query.order_by(Referral.sync_seq).limit(limit)
+
+
+def get_referral(*, session: Session, grant: Grant, referral_id: uuid.UUID) -> Referral:
+    referral = session.scalar(select(Referral).where(Referral.id == referral_id,
+                                                     visible_to(grant)))
+    if referral is None:
+        raise NotFound("No such referral.")
+    return referral
+
+
+# ---------- moving a referral ----------
+
+def move_referral(*, session: Session, grant: Grant, referral: Referral, move: dict,
+                  now: datetime) -> Referral:
+    """Accept, decline, start, complete (the agency) or cancel (the case side)."""
+    side = Side.AGENCY if grant.scope is Scope.AGENCY else Side.CASE
+    target = move["to"]
+    check_move(referral.status, target, side, reason=move.get("reason"),
+               outcome=move.get("outcome"))
+    previous = referral.status
+    referral.status = target
+    if move.get("reason"):
+        referral.reason = move["reason"]
+    if move.get("outcome"):
+        referral.outcome = move["outcome"]
+    if move.get("external_reference"):
+        referral.external_reference = move["external_reference"]
+    referral.updated_at = now
+    referral.sync_seq = _next_sync_seq(session)
+    case = referral.case
+    timeline.record(session=session, case=case, kind=f"referral_{target.value}",
+                    actor=grant.principal, at=now, referral_id=referral.id,
+                    note=move.get("note"),
+                    details={"agency": referral.agency_code, "service": str(referral.service),
+                             "from": previous.value, "to": target.value,
+                             **({"reason": move["reason"]} if move.get("reason") else {})})
+    _case_follows(session=session, grant=grant, case=case, declined=target is
+                  ReferralStatus.DECLINED, now=now)
+    _flush(session, "The referral was changed by someone else; reload it.")
+    return referral
+
+
+def _case_follows(*, session, grant, case, declined: bool, now):
+    """First acceptance → in service; all done → monitoring; a decline → needs attention."""
+    previous = case.status
+    following = workflow.following_referrals(previous, [r.status for r in case.referrals])
+    if following is previous and not declined:
+        return
+    case.status = following
+    case.attention_flagged = case.attention_flagged or declined
+    case.updated_at = now
+    if following is not previous:
+        timeline.record(session=session, case=case, kind="status_changed", actor=grant.principal,
+                        at=now, from_status=previous, to_status=following,
+                        details={"because": "referrals"})
+
+
+def _next_sync_seq(session: Session) -> int:
+    """The next position in the referral change feed.
+
+    Numbers must become visible in the order they are given, or a syncing agency would skip
+    a change committed late under a lower number; so writers of the feed take turns
+    (PostgreSQL: a transaction-scoped advisory lock; SQLite: its single writer lock).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_FEED_LOCK})
+    session.flush()
+    return (session.scalar(select(func.max(Referral.sync_seq))) or 0) + 1
+
+
+def _flush(session: Session, stale_message: str) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise PreconditionFailed(stale_message) from None

@@ -1,0 +1,156 @@
+"""Routing plans, routing, referrals and the routing rule set."""
+
+import json
+
+from flask.views import MethodView
+
+from api.auth.policy import Operation
+from api.cases import service as cases
+from api.cases.schemas import CaseSchema
+from api.cases.views import answer_with, checked_case
+from api.db import get_session, utcnow
+from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from api.referrals import service
+from api.referrals.models import Referral
+from api.referrals.schemas import (
+    ManualReferralSchema,
+    PlanItemSchema,
+    ReferralMoveSchema,
+    ReferralQuerySchema,
+    ReferralSchema,
+    RoutingRuleSchema,
+)
+from api.rest import Blueprint
+
+blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
+                description="Routing and referrals to agencies")
+
+CURSOR_HEADER = {
+    "X-Pagination": {
+        "description": 'JSON, e.g. {"next_cursor": "s42", "page_size": 50}: pass next_cursor '
+                       "as cursor to get what changed since; it is given also at the end of "
+                       "the feed, to poll later",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _referral_etag(referral: Referral) -> dict:
+    from flask import g
+
+    return {"id": str(referral.id), "version": referral.version, "view": str(g.case_view)}
+
+
+@blp.route("/cases/<uuid:case_id>/routing-plan")
+class RoutingPlan(MethodView):
+    @blp.requires(Operation.CASE_ROUTING_PLAN_READ)
+    @blp.response(200, PlanItemSchema(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, case_id, *, grant):
+        """Preview the referrals the routing rules propose for a case, and which rule
+        proposes each"""
+        case = cases.get_case(session=get_session(), grant=grant, case_id=case_id)
+        return service.plan_for(session=get_session(), case=case, now=utcnow())
+
+
+@blp.route("/cases/<uuid:case_id>/route")
+class Route(MethodView):
+    @blp.requires(Operation.CASE_ROUTE)
+    @blp.etag
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, case_id, *, grant):
+        """Create the routing plan's referrals that are not open already; the case becomes
+        referred (If-Match of the case required)"""
+        case = checked_case(case_id, grant)
+        service.route_case(session=get_session(), grant=grant, case=case, now=utcnow())
+        return answer_with(case)
+
+
+@blp.route("/cases/<uuid:case_id>/referrals")
+class ManualReferral(MethodView):
+    @blp.requires(Operation.REFERRAL_CREATE)
+    @idempotent
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @blp.arguments(ManualReferralSchema)
+    @blp.response(201, ReferralSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, referral, case_id, *, grant):
+        """Refer a case by hand to an agency's service"""
+        session = get_session()
+        case = cases.get_case(session=session, grant=grant, case_id=case_id)
+        created = service.refer_by_hand(
+            session=session, grant=grant, case=case, agency_code=referral["agency"],
+            service=referral["service"], note=referral.get("note"),
+            due_in_hours=referral["due_in_hours"], now=utcnow())
+        return created, 201, {"Location": f"{blp.url_prefix}/referrals/{created.id}"}
+
+
+@blp.route("/referrals")
+class Referrals(MethodView):
+    @blp.requires(Operation.REFERRAL_LIST)
+    @blp.arguments(ReferralQuerySchema, location="query")
+    @blp.response(200, ReferralSchema(many=True), headers=CURSOR_HEADER)
+    def get(self, query, *, grant):
+        """Referrals in change order: caseworkers their areas', agencies their own. Sync by
+        passing next_cursor back as cursor: every change comes once, in order"""
+        after = int(query.pop("cursor", "s0")[1:])
+        size = query.pop("page_size")
+        page = list(get_session().scalars(service.list_referrals(
+            grant=grant, filters=query, after_seq=after, limit=size, now=utcnow())))
+        next_cursor = f"s{page[-1].sync_seq if page else after}"
+        return page, {"X-Pagination": json.dumps({"next_cursor": next_cursor,
+                                                  "page_size": size})}
+
+
+@blp.route("/referrals/<uuid:referral_id>")
+class ReferralById(MethodView):
+    @blp.requires(Operation.REFERRAL_READ)
+    @blp.etag
+    @blp.response(200, ReferralSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, referral_id, *, grant):
+        """Read a referral; agencies also get the agency view of the case"""
+        referral = service.get_referral(session=get_session(), grant=grant,
+                                        referral_id=referral_id)
+        blp.set_etag(_referral_etag(referral))
+        return referral
+
+
+@blp.route("/referrals/<uuid:referral_id>/transitions")
+class ReferralTransitions(MethodView):
+    @blp.requires(Operation.REFERRAL_TRANSITION)
+    @blp.etag
+    @blp.arguments(ReferralMoveSchema)
+    @blp.response(200, ReferralSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, move, referral_id, *, grant):
+        """Accept, decline (reason), start, complete (outcome) — the agency; cancel (reason)
+        — the case side (If-Match required)"""
+        session = get_session()
+        referral = service.get_referral(session=session, grant=grant, referral_id=referral_id)
+        blp.check_etag(_referral_etag(referral))
+        referral = service.move_referral(session=session, grant=grant, referral=referral,
+                                         move=move, now=utcnow())
+        blp.set_etag(_referral_etag(referral))
+        return referral
+
+
+@blp.route("/routing-rules")
+class RoutingRules(MethodView):
+    @blp.requires(Operation.ROUTING_RULES_READ)
+    @blp.response(200, RoutingRuleSchema(many=True))
+    def get(self, *, grant):
+        """The routing rule set, in the order rules are applied"""
+        return service.current_rules(session=get_session())
+
+    @blp.requires(Operation.ROUTING_RULES_REPLACE)
+    @blp.arguments(RoutingRuleSchema(many=True))
+    @blp.response(200, RoutingRuleSchema(many=True))
+    def put(self, rules, *, grant):
+        """Replace the whole rule set at once; it is validated first and nothing changes
+        when any rule is invalid"""
+        return service.replace_rules(session=get_session(), rules=rules)
