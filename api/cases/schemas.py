@@ -179,6 +179,10 @@ class CaseQuerySchema(ma.Schema):
         metadata={"description": "Region code prefix: 6471 = all of Kota Balikpapan"},
     )
     assigned_to = ma.fields.UUID()
+    overdue = ma.fields.Boolean(metadata={
+        "description": "Past its triage deadline, or triaged and past its response deadline"})
+    needs_attention = ma.fields.Boolean(metadata={
+        "description": "A referral was declined or not accepted in time"})
     reported_from = ma.fields.Date(metadata={"description": "Reported on or after this day"})
     reported_to = ma.fields.Date(metadata={"description": "Reported on or before this day"})
     q = ma.fields.String(validate=validate.Length(min=2, max=100),

@@ -18,7 +18,7 @@ from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from api.referrals import routing
 from api.referrals.models import Referral, RoutingRule
 from api.referrals.workflow import Side, check_move
-from api.vocabularies.codes import ReferralStatus
+from api.vocabularies.codes import ReferralStatus, Service
 
 # any constant works: it names the lock that orders the referral change feed
 SYNC_FEED_LOCK = 0x4C4E4452  # "LNDR"
@@ -107,7 +107,7 @@ def refer_by_hand(*, session: Session, grant: Grant, case: Case, agency_code: st
 
 def _open_referral(*, session, grant, case, agency, service, rule_id, due_in, note, now):
     referral = Referral(
-        id=uuid.uuid4(), case=case, agency_code=agency, service=service, rule_id=rule_id,
+        id=uuid.uuid4(), case=case, agency_code=agency, service=Service(service), rule_id=rule_id,
         note=note, due_at=now + due_in, created_by=grant.principal.user_id, created_at=now,
         updated_at=now, sync_seq=_next_sync_seq(session),
     )
