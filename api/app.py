@@ -3,7 +3,7 @@
 from flask import Flask
 
 from api import config as lindung_config
-from api import db, errors
+from api import db, errors, http
 from api.rest import BEARER_SCHEME, Api
 
 SPEC_OPTIONS = {
@@ -26,12 +26,13 @@ SPEC_OPTIONS = {
 def create_app(config: dict | None = None, *, bind=None) -> Flask:
     """Build the app; BIND (an Engine or a test's Connection) replaces DATABASE_URL."""
     app = Flask("api")
+    app.json.sort_keys = False
     app.config.update(lindung_config.from_environment())
     app.config["API_SPEC_OPTIONS"] = SPEC_OPTIONS
     app.config.update(config or {})
-    app.json.sort_keys = False
 
     db.init_app(app, bind=bind)
+    http.init_app(app)
     api = Api(app)
     errors.init_app(app)
     for blueprint in _blueprints():

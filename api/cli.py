@@ -47,6 +47,8 @@ def serve(host, port, workers):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            # the path without its query: a search (?q=) may hold a child's name
+            self.cfg.set("access_log_format", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')
             self.cfg.set("timeout", 60)
 
         def load(self):

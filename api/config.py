@@ -7,7 +7,7 @@ from pathlib import Path
 
 API_TITLE = "Lindung"
 API_VERSION = "v1"
-OPENAPI_VERSION = "3.1.0"
+OPENAPI_VERSION = "3.0.3"
 
 
 def instance_path() -> Path:
@@ -53,9 +53,9 @@ def from_environment() -> dict:
         "RESPONSE_DUE_MEDIUM": _hours("LINDUNG_RESPONSE_DUE_MEDIUM_HOURS", 6),
         "RESPONSE_DUE_LOW": _hours("LINDUNG_RESPONSE_DUE_LOW_HOURS", 24),
         "IDEMPOTENCY_TTL": _hours("LINDUNG_IDEMPOTENCY_TTL_HOURS", 48),
-        # an in-flight idempotency claim older than this was abandoned by a crashed request
+        # an in-flight claim older than this was abandoned (twice the server's request timeout)
         "IDEMPOTENCY_CLAIM_TIMEOUT": timedelta(
-            seconds=float(os.environ.get("LINDUNG_IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS", 60))
+            seconds=float(os.environ.get("LINDUNG_IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS", 120))
         ),
         "API_TITLE": API_TITLE,
         "API_VERSION": API_VERSION,
@@ -63,6 +63,6 @@ def from_environment() -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "JSON_SORT_KEYS": False,
     }

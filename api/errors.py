@@ -122,6 +122,10 @@ def http_problem(error: HTTPException):
         return problem(422, slug="validation-error", title=InvalidInput.title,
                        detail="Some fields are invalid; see errors.",
                        errors=webargs_errors(data["messages"]), headers=headers)
+    if status == 400 and "messages" in data:
+        return problem(400, slug="unreadable-body", title="The body could not be read",
+                       detail="The request body is not valid JSON.",
+                       errors=webargs_errors(data["messages"]), headers=headers)
     detail = data.get("message") or error.description or error.name
     if status >= 500:
         detail = "The server could not complete the request; nothing was stored."

@@ -1,8 +1,12 @@
-"""marshmallow fields shared by every domain's schemas."""
+"""marshmallow fields shared by every domain's schemas: strict on the way in, UTC out."""
 
+import re
 from datetime import UTC
 
 import marshmallow as ma
+
+# C0 control characters but tab, line feed and carriage return; NUL breaks PostgreSQL text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class UtcTimestamp(ma.fields.DateTime):
@@ -14,6 +18,60 @@ class UtcTimestamp(ma.fields.DateTime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def strict_schema_meta():
-    """Meta for input schemas: unknown fields are refused (mass assignment)."""
-    return type("Meta", (), {"unknown": ma.RAISE})
+class Text(ma.fields.String):
+    """Text from a person: no control characters, no broken UTF-16, not blank, trimmed."""
+
+    default_error_messages = {
+        "control": "Must not contain control characters.",
+        "encoding": "Must be valid Unicode text.",
+        "blank": "Must not be blank.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("encoding") from None
+        if _CONTROL.search(text):
+            raise self.make_error("control")
+        text = text.strip()
+        if not text:
+            raise self.make_error("blank")
+        return text
+
+
+class Flag(ma.fields.Boolean):
+    """A JSON true or false, nothing else ("yes", 1 and "on" are refused)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):  # 1 == True in Python: check the type itself
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class Count(ma.fields.Integer):
+    """A JSON integer (no strings, no fractions)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+
+class Day(ma.fields.Date):
+    """A calendar day written YYYY-MM-DD, between 1900 and 2999."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise self.make_error("invalid")
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not 1900 <= day.year <= 2999:
+            raise self.make_error("invalid")
+        return day
+
+
+def digits(minimum: int, maximum: int, error: str) -> ma.validate.Regexp:
+    """ASCII digits only (\\d would admit other scripts' digits), whole value."""
+    return ma.validate.Regexp(rf"[0-9]{{{minimum},{maximum}}}\Z", error=error)

@@ -3,9 +3,11 @@
 import http
 
 import flask_smorest
+from flask import request
 from flask_smorest.pagination import Page
 from flask_smorest.utils import prepare_response
 from sqlalchemy import Select, func, select
+from werkzeug.exceptions import PreconditionRequired
 
 from api.auth.bearer import guard
 from api.db import get_session
@@ -40,6 +42,23 @@ class Blueprint(flask_smorest.Blueprint):
 
     METHODS_NEEDING_CHECK_ETAG = ["PUT", "PATCH", "DELETE", "POST"]
 
+    def _check_precondition(self):
+        # checked in check_etag instead, once the object is found: 404 comes before 428
+        pass
+
+    def check_etag(self, etag_data, etag_schema=None):
+        """428 without If-Match (or with *: an update must name the version it read),
+        412 when the version changed."""
+        if not request.if_match or request.if_match.star_tag:
+            raise PreconditionRequired(
+                description="Send If-Match with the ETag of the version you read.")
+        super().check_etag(etag_data, etag_schema)
+
+    @staticmethod
+    def etag_of(etag_data) -> str:
+        """The quoted ETag for ETAG_DATA, as check_etag will compute it."""
+        return f'"{flask_smorest.Blueprint._generate_etag(etag_data)}"'
+
     def requires(self, operation):
         """Guard a view by the access policy (401, then 403) and document both answers.
 
@@ -70,6 +89,8 @@ class SelectPage(Page):
 
     @property
     def items(self):
+        if self.page_params.first_item >= self.page_params.item_count:
+            return []  # past the end; also keeps absurd page numbers out of SQL
         query = self.collection.limit(self.page_params.page_size).offset(
             self.page_params.first_item
         )

@@ -125,3 +125,17 @@ def child_report(**overrides) -> dict:
     }
     report.update(overrides)
     return report
+
+
+def stunting_report(**overrides) -> dict:
+    """A valid report of stunting risk for a 20-month-old girl in Manggar."""
+    report = {
+        "category": "stunting_risk",
+        "village_code": MANGGAR,
+        "rt": "3",
+        "rw": "1",
+        "child": {"name": "Siti Aminah", "sex": "female", "age_months": 20},
+        "household": {"members_count": 6, "welfare_decile": 2, "economic_stressors": []},
+    }
+    report.update(overrides)
+    return report

@@ -3,10 +3,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from api.fields import UtcTimestamp
+from api.fields import Text, UtcTimestamp
 from api.vocabularies.codes import Service
 
-AGENCY_CODE = validate.Regexp(r"^[A-Z][A-Z0-9_]{1,31}$",
+AGENCY_CODE = validate.Regexp(r"[A-Z][A-Z0-9_]{1,31}\Z",
                               error="Upper-case letters, digits and _, 2-32 characters.")
 
 
@@ -27,8 +27,8 @@ class AgencyCreateSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    code = ma.fields.String(required=True, validate=AGENCY_CODE)
-    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=160))
+    code = Text(required=True, validate=AGENCY_CODE)
+    name = Text(required=True, validate=validate.Length(min=2, max=160))
     services = ma.fields.List(ma.fields.Enum(Service, by_value=True), required=True,
                               validate=[validate.Length(min=1), _unique])
 
@@ -37,6 +37,6 @@ class AgencyUpdateSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    name = ma.fields.String(validate=validate.Length(min=2, max=160))
+    name = Text(validate=validate.Length(min=2, max=160))
     services = ma.fields.List(ma.fields.Enum(Service, by_value=True),
                               validate=[validate.Length(min=1), _unique])

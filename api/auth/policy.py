@@ -75,8 +75,10 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     Operation.CASE_ROUTING_PLAN_READ: _grant(CASE_STAFF, Scope.AREA),
     Operation.CASE_ROUTE: _grant(CASE_STAFF, Scope.AREA),
     Operation.REFERRAL_CREATE: _grant(CASE_STAFF, Scope.AREA),
-    Operation.REFERRAL_LIST: {**_grant(CASE_STAFF, Scope.AREA), **_grant(AGENCY_ROLES, Scope.AGENCY)},
-    Operation.REFERRAL_READ: {**_grant(CASE_STAFF, Scope.AREA), **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    Operation.REFERRAL_LIST: {**_grant(CASE_STAFF, Scope.AREA),
+                              **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    Operation.REFERRAL_READ: {**_grant(CASE_STAFF, Scope.AREA),
+                              **_grant(AGENCY_ROLES, Scope.AGENCY)},
     # agencies accept, decline, start and complete; the case side cancels (referrals/workflow)
     Operation.REFERRAL_TRANSITION: {**_grant(CASE_STAFF, Scope.AREA),
                                     **_grant(AGENCY_ROLES, Scope.AGENCY)},

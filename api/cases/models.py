@@ -29,7 +29,6 @@ from api.vocabularies.codes import (
     Source,
 )
 
-
 # triaged but no agency has taken the case up yet
 AWAITING_RESPONSE = (CaseStatus.TRIAGED, CaseStatus.REFERRED)
 

@@ -9,7 +9,7 @@ from marshmallow import validate
 from api.auth.policy import CaseView
 from api.children.age import ADULT_AGE_MONTHS, is_child
 from api.children.identity import kk_problems, nik_problems
-from api.fields import UtcTimestamp
+from api.fields import Count, Day, Flag, Text, UtcTimestamp, digits
 from api.vocabularies.codes import (
     CaseStatus,
     CaseTag,
@@ -26,8 +26,8 @@ from api.vocabularies.codes import (
     ViolenceType,
 )
 
-VILLAGE_CODE = validate.Regexp(r"^\d{10}$", error="A kelurahan code has 10 digits.")
-NEIGHBOURHOOD = validate.Regexp(r"^\d{1,3}$", error="Give the RT/RW number (1-3 digits).")
+VILLAGE_CODE = digits(10, 10, "A kelurahan code has 10 digits.")
+NEIGHBOURHOOD = validate.Regexp(r"(?!0+\Z)[0-9]{1,3}\Z", error="Give the RT/RW number (1-999).")
 
 
 def _enum(codes, **kwargs):
@@ -72,20 +72,20 @@ class Strict(ma.Schema):
 # ---------- input ----------
 
 class ChildFieldsMixin:
-    nik = ma.fields.String(allow_none=True, validate=_valid_nik,
+    nik = Text(allow_none=True, validate=_valid_nik,
                            metadata={"description": "Nomor Induk Kependudukan, 16 digits"})
-    school = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
-    disability = ma.fields.String(allow_none=True, validate=validate.Length(max=120),
+    school = Text(allow_none=True, validate=validate.Length(max=120))
+    disability = Text(allow_none=True, validate=validate.Length(max=120),
                                   metadata={"description": "Kind of disability, if any"})
 
 
 class ChildReportSchema(ChildFieldsMixin, Strict):
     """The child a report is about: birth_date, or age_months when the date is not known."""
 
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
     sex = _enum(Sex, required=True)
-    birth_date = ma.fields.Date(validate=_a_child)
-    age_months = ma.fields.Integer(
+    birth_date = Day(validate=_a_child)
+    age_months = Count(
         validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
                                 error="Age in months must be 0-215 (under 18 years).")
     )
@@ -97,10 +97,10 @@ class ChildReportSchema(ChildFieldsMixin, Strict):
 
 
 class ChildCorrectionSchema(ChildFieldsMixin, Strict):
-    name = ma.fields.String(validate=validate.Length(min=1, max=120))
+    name = Text(validate=validate.Length(min=1, max=120))
     sex = _enum(Sex)
-    birth_date = ma.fields.Date(validate=_a_child)
-    age_months = ma.fields.Integer(
+    birth_date = Day(validate=_a_child)
+    age_months = Count(
         validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
                                 error="Age in months must be 0-215 (under 18 years).")
     )
@@ -112,11 +112,11 @@ class ChildCorrectionSchema(ChildFieldsMixin, Strict):
 
 
 class HouseholdInputSchema(Strict):
-    kk_number = ma.fields.String(allow_none=True, validate=_valid_kk,
+    kk_number = Text(allow_none=True, validate=_valid_kk,
                                  metadata={"description": "Family card (Kartu Keluarga) number"})
-    head_name = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
-    members_count = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1, max=50))
-    welfare_decile = ma.fields.Integer(
+    head_name = Text(allow_none=True, validate=validate.Length(max=120))
+    members_count = Count(allow_none=True, validate=validate.Range(min=1, max=50))
+    welfare_decile = Count(
         allow_none=True, validate=validate.Range(min=1, max=10),
         metadata={"description": "DTSEN welfare decile 1-10; null when not registered"},
     )
@@ -127,21 +127,21 @@ class HouseholdInputSchema(Strict):
 class CaseFieldsMixin:
     violence_types = _enum_list(ViolenceType)
     tags = _enum_list(CaseTag)
-    incident_date = ma.fields.Date(allow_none=True, validate=_not_in_future)
+    incident_date = Day(allow_none=True, validate=_not_in_future)
     incident_place = _enum(IncidentPlace, allow_none=True)
-    description = ma.fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    description = Text(allow_none=True, validate=validate.Length(max=10_000))
     perpetrator_relation = _enum(PerpetratorRelation, allow_none=True)
-    rw = ma.fields.String(allow_none=True, validate=NEIGHBOURHOOD)
-    rt = ma.fields.String(allow_none=True, validate=NEIGHBOURHOOD)
-    address = ma.fields.String(allow_none=True, validate=validate.Length(max=255))
+    rw = Text(allow_none=True, validate=NEIGHBOURHOOD)
+    rt = Text(allow_none=True, validate=NEIGHBOURHOOD)
+    address = Text(allow_none=True, validate=validate.Length(max=255))
 
 
 class CaseReportSchema(CaseFieldsMixin, Strict):
     """A new report. Reporters give the child; caseworkers may name a known child_id."""
 
     category = _enum(Category, required=True)
-    village_code = ma.fields.String(required=True, validate=VILLAGE_CODE)
-    emergency = ma.fields.Boolean(load_default=False,
+    village_code = Text(required=True, validate=VILLAGE_CODE)
+    emergency = Flag(load_default=False,
                                   metadata={"description": "The child is in immediate danger"})
     source = _enum(Source, metadata={"description": "Caseworkers only: how the report came in"})
     child = ma.fields.Nested(ChildReportSchema)
@@ -164,8 +164,8 @@ class CaseReportSchema(CaseFieldsMixin, Strict):
 class CaseCorrectionSchema(CaseFieldsMixin, Strict):
     """Corrections to a report's facts (status, risk and closure have their own actions)."""
 
-    village_code = ma.fields.String(validate=VILLAGE_CODE)
-    emergency = ma.fields.Boolean()
+    village_code = Text(validate=VILLAGE_CODE)
+    emergency = Flag()
     child = ma.fields.Nested(ChildCorrectionSchema)
     household = ma.fields.Nested(HouseholdInputSchema)
 
@@ -174,8 +174,8 @@ class CaseQuerySchema(ma.Schema):
     status = _enum(CaseStatus)
     category = _enum(Category)
     risk_level = _enum(RiskLevel)
-    village_code = ma.fields.String(
-        validate=validate.Regexp(r"^\d{2,10}$", error="A region code prefix: 2-10 digits."),
+    village_code = Text(
+        validate=digits(2, 10, "A region code prefix: 2-10 digits."),
         metadata={"description": "Region code prefix: 6471 = all of Kota Balikpapan"},
     )
     assigned_to = ma.fields.UUID()
@@ -183,10 +183,11 @@ class CaseQuerySchema(ma.Schema):
         "description": "Past its triage deadline, or triaged and past its response deadline"})
     needs_attention = ma.fields.Boolean(metadata={
         "description": "A referral was declined or not accepted in time"})
-    reported_from = ma.fields.Date(metadata={"description": "Reported on or after this day"})
-    reported_to = ma.fields.Date(metadata={"description": "Reported on or before this day"})
-    q = ma.fields.String(validate=validate.Length(min=2, max=100),
-                         metadata={"description": "Reference, or part of the child's name"})
+    reported_from = Day(metadata={"description": "Reported on or after this day"})
+    reported_to = Day(metadata={"description": "Reported on or before this day"})
+    q = Text(validate=validate.Length(min=2, max=100), metadata={
+        "description": "Reference, or part of the child's name (reporters: the reference; "
+                       "they may filter on status, category and dates only)"})
 
     @ma.validates_schema
     def ordered_dates(self, data, **kwargs):
@@ -288,16 +289,16 @@ class CaseSchema(CaseFullViewSchema):
 
 class CaseTriageSchema(Strict):
     risk_level = _enum(RiskLevel, required=True)
-    emergency = ma.fields.Boolean()
+    emergency = Flag()
     assigned_to = ma.fields.UUID(metadata={"description": "A caseworker of the case's area"})
-    note = ma.fields.String(validate=validate.Length(max=4000))
+    note = Text(validate=validate.Length(max=4000))
 
 
 class CaseTransitionSchema(Strict):
     to = _enum(CaseStatus, required=True)
-    reason = ma.fields.String(validate=validate.Length(max=2000), metadata={
+    reason = Text(validate=validate.Length(max=2000), metadata={
         "description": "When closing: the closure_reason code; otherwise why"})
-    note = ma.fields.String(validate=validate.Length(max=4000))
+    note = Text(validate=validate.Length(max=4000))
 
 
 class ActorSchema(ma.Schema):

@@ -16,10 +16,17 @@ from api.cases.sla import Deadlines
 from api.children.age import estimated_birth_date
 from api.children.models import Child, Household
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from api.referrals.models import Referral
 from api.regions import codes as region_codes
 from api.regions.service import village_exists, within_areas, within_prefix
-from api.referrals.models import Referral
-from api.vocabularies.codes import CaseStatus, ClosureReason, ReferralStatus, Role, Source
+from api.vocabularies.codes import (
+    CaseStatus,
+    Category,
+    ClosureReason,
+    ReferralStatus,
+    Role,
+    Source,
+)
 
 # how each reporter role's reports reach the office (DESIGN §5)
 SOURCE_BY_ROLE = {
@@ -41,8 +48,17 @@ def visible_to(grant: Grant):
     raise AssertionError(f"no case scope for {grant.scope}")
 
 
+# a reporter filters only on what the reporter view shows, or the filter itself would tell
+# them what was learned after the report (risk, assignee, corrected village, …)
+REPORTER_FILTERS = {"status", "category", "reported_from", "reported_to", "q"}
+
+
 def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
     """The caller's cases matching FILTERS, newest first."""
+    reporter = grant.scope is Scope.OWN_REPORTS
+    if reporter and (hidden := set(filters) - REPORTER_FILTERS):
+        raise InvalidInput({name: ["Not available in the reporter view."]
+                            for name in sorted(hidden)})
     query = select(Case).where(visible_to(grant))
     for name in ("status", "category", "risk_level", "assigned_to"):
         if name in filters:
@@ -61,10 +77,10 @@ def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
         query = query.where(condition if filters["needs_attention"] else not_(condition))
     if "q" in filters:
         text = filters["q"].strip()
-        query = query.where(or_(
-            func.upper(Case.reference) == text.upper(),
-            Case.child_id.in_(select(Child.id).where(Child.name.icontains(text, autoescape=True))),
-        ))
+        by_reference = func.upper(Case.reference) == text.upper()
+        by_child_name = Case.child_id.in_(
+            select(Child.id).where(Child.name.icontains(text, autoescape=True)))
+        query = query.where(by_reference if reporter else or_(by_reference, by_child_name))
     return query.order_by(Case.created_at.desc(), Case.id.desc())
 
 
@@ -100,6 +116,7 @@ def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Dead
     report = dict(report)
     _check_village(session=session, grant=grant, village_code=report["village_code"])
     source = _source_for(principal.role, report.pop("source", None))
+    described = report.get("child")
     child = _child_for(session=session, grant=grant, report=report, today=now.date())
     household_fields = report.pop("household", None)
     case = Case(
@@ -116,10 +133,12 @@ def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Dead
         created_at=now,
         updated_at=now,
     )
+    _check_consistency(case)
     session.add(case)
     session.flush()
     timeline.record(session=session, case=case, kind="reported", actor=principal, at=now,
-                    to_status=case.status, details={"source": source.value})
+                    to_status=case.status,
+                    details={"source": source.value, **_reported_child(described, child)})
     _link_possible_duplicates(session=session, case=case, now=now)
     return case
 
@@ -128,6 +147,8 @@ def correct_case(*, session: Session, grant: Grant, case: Case, changes: dict, n
                  ) -> Case:
     """Apply a caseworker's corrections to the facts of a report."""
     changes = dict(changes)
+    if not changes:
+        raise InvalidInput({"_schema": ["Nothing to correct: send at least one field."]})
     if "village_code" in changes:
         _check_village(session=session, grant=grant, village_code=changes["village_code"])
     child_changes = changes.pop("child", None)
@@ -141,6 +162,7 @@ def correct_case(*, session: Session, grant: Grant, case: Case, changes: dict, n
             case.household = Household()
         for name, value in household_changes.items():
             setattr(case.household, name, value)
+    _check_consistency(case)
     # a correction of the child or household alone is still a new version of the case
     case.updated_at = now
     timeline.record(session=session, case=case, kind="corrected", actor=grant.principal, at=now,
@@ -202,6 +224,21 @@ def transition_case(*, session: Session, grant: Grant, case: Case, target: CaseS
                     note=note if move is workflow.Move.CLOSE else (note or reason),
                     details=details)
     return _flush(session, case)
+
+
+def _check_consistency(case: Case) -> None:
+    """Rules across fields, for a new report and after every correction."""
+    errors = {}
+    if case.category is Category.VIOLENCE and not case.violence_types:
+        errors["violence_types"] = ["Name at least one form of violence."]
+    if case.category is Category.STUNTING_RISK:
+        for name in ("violence_types", "perpetrator_relation", "incident_place"):
+            if getattr(case, name):
+                errors[name] = ["Only a report of violence has this."]
+    if case.incident_date and case.incident_date < case.child.birth_date:
+        errors["incident_date"] = ["Must not be before the child was born."]
+    if errors:
+        raise InvalidInput(errors)
 
 
 def _closure_reason(reason: str | None) -> ClosureReason:
@@ -284,14 +321,25 @@ def _child_for(*, session: Session, grant: Grant, report: dict, today: date) -> 
         if child is None or not in_areas(grant.principal, child.village_code):
             raise InvalidInput({"child_id": ["No such child in your areas."]})
         return child
-    if described.get("nik"):
-        # one child, one record: a known NIK links the report to the child already known
-        known = session.scalar(select(Child).where(Child.nik == described["nik"]))
-        if known is not None:
-            return known
     fields = dict(described)
     fields.update(_birth_fields(fields, today))
+    if fields.get("nik"):
+        # one child, one record per area: a NIK known here links the report to that child
+        known = session.scalars(select(Child).where(Child.nik == fields["nik"])).all()
+        for child in known:
+            if in_areas(grant.principal, child.village_code):
+                return child
     return Child(**fields, village_code=report["village_code"])
+
+
+def _reported_child(described: dict | None, child: Child) -> dict:
+    """What the reporter wrote of the child where it differs from the record it was linked
+    to, so nothing typed is lost when a known NIK links a report to a known child."""
+    if not described:
+        return {}
+    differences = {name: str(value) for name, value in described.items()
+                   if name not in ("nik", "age_months") and getattr(child, name, None) != value}
+    return {"reported_child": differences} if differences else {}
 
 
 def _birth_fields(fields: dict, today: date) -> dict:
@@ -331,12 +379,16 @@ def _link_possible_duplicates(*, session: Session, case: Case, now: datetime) ->
         select(Case.id, same_child.label("same_child"))
         .join(Child, Case.child_id == Child.id)
         .where(Case.id != case.id, Case.status != CaseStatus.CLOSED,
-               Case.created_at >= now - DUPLICATE_WINDOW, or_(same_child, same_description))
+               Case.created_at >= now - DUPLICATE_WINDOW, or_(same_child, same_description),
+               # the city's own office deals with its duplicates; no link leaves the city
+               within_prefix(Case.village_code, region_codes.city_of(case.village_code)))
     ).all()
     for other_id, is_same_child in others:
         reason = "same_child" if is_same_child else "same_child_and_village"
         session.add(PossibleDuplicate(case_id=case.id, other_case_id=other_id, reason=reason))
         session.add(PossibleDuplicate(case_id=other_id, other_case_id=case.id, reason=reason))
+        # the other case gained a link: a new version of it (its ETag changes)
+        session.get(Case, other_id).updated_at = now
     if others:
         session.flush()
         session.expire(case, ["duplicate_links"])

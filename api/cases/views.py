@@ -24,7 +24,9 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case
 
 
 def etag_data(case: Case) -> dict:
-    return {"id": str(case.id), "version": case.version, "view": str(g.case_view)}
+    # the child may be corrected through another case of the same child: its version counts
+    return {"id": str(case.id), "version": case.version, "child_version": case.child.version,
+            "view": str(g.case_view)}
 
 
 def deadlines() -> Deadlines:
@@ -63,7 +65,8 @@ class Cases(MethodView):
         """Report a case of violence against a child or of stunting risk"""
         case = service.report_case(session=get_session(), grant=grant, report=report,
                                    deadlines=deadlines(), now=utcnow())
-        return case, 201, {"Location": f"{blp.url_prefix}/{case.id}"}
+        return case, 201, {"Location": f"{blp.url_prefix}/{case.id}",
+                           "ETag": blp.etag_of(etag_data(case))}
 
 
 @blp.route("/<uuid:case_id>")

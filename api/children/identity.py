@@ -2,7 +2,7 @@
 
 import re
 
-_DIGITS16 = re.compile(r"^\d{16}$")
+_DIGITS16 = re.compile(r"[0-9]{16}\Z")
 
 
 def nik_problems(nik: str) -> list[str]:

@@ -16,8 +16,9 @@ class Child(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(120))
-    # a child has one NIK; NULLs do not collide on either backend
-    nik: Mapped[str | None] = mapped_column(String(16), unique=True, default=None)
+    # one record per NIK within an area; a child known elsewhere gets a record here too,
+    # linked to the other cases as a possible duplicate (never merged across areas)
+    nik: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
     sex: Mapped[Sex] = mapped_column(code_enum(Sex, "child_sex"))
     birth_date: Mapped[date] = mapped_column(Date)
     # True when only an age in months was reported and birth_date was derived from it
@@ -27,6 +28,10 @@ class Child(Base):
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+    # a child may be shared by several cases: its own version guards concurrent corrections
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def age_months(self) -> int:

@@ -57,10 +57,11 @@ def idempotent(view):
             raise InvalidInput({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]})
         principal = current_principal()
         session = get_session()
+        now, ttl = utcnow(), current_app.config["IDEMPOTENCY_TTL"]
+        service.purge_expired(session=session, now=now, ttl=ttl)
         claim = service.claim_key(
             session=session, user_id=principal.user_id, key=key,
-            fingerprint=request_fingerprint(), now=utcnow(),
-            ttl=current_app.config["IDEMPOTENCY_TTL"],
+            fingerprint=request_fingerprint(), now=now, ttl=ttl,
             claim_timeout=current_app.config["IDEMPOTENCY_CLAIM_TIMEOUT"],
         )
         if claim.outcome is ClaimOutcome.MISMATCH:

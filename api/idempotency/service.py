@@ -42,9 +42,11 @@ def claim_key(*, session: Session, user_id: uuid.UUID, key: str, fingerprint: st
             IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
         )
     )
+    if existing is None:  # the other request released its claim in between: try again
+        return claim_key(session=session, user_id=user_id, key=key, fingerprint=fingerprint,
+                         now=now, ttl=ttl, claim_timeout=claim_timeout)
     if existing.created_at <= now - ttl:
-        session.delete(existing)
-        session.flush()
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
         return claim_key(session=session, user_id=user_id, key=key, fingerprint=fingerprint,
                          now=now, ttl=ttl, claim_timeout=claim_timeout)
     if existing.fingerprint != fingerprint:
@@ -63,6 +65,11 @@ def claim_key(*, session: Session, user_id: uuid.UUID, key: str, fingerprint: st
         .execution_options(synchronize_session="fetch")
     ).rowcount
     return Claim(ClaimOutcome.PROCEED if taken else ClaimOutcome.IN_FLIGHT, existing)
+
+
+def purge_expired(*, session: Session, now: datetime, ttl: timedelta) -> None:
+    """Forget stored responses past their replay window: they hold personal data."""
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - ttl))
 
 
 def record_response(*, session: Session, record_id: uuid.UUID, status: int, body: str,

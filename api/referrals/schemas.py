@@ -7,7 +7,7 @@ from marshmallow import validate
 from api.agencies.schemas import AGENCY_CODE
 from api.auth.policy import CaseView
 from api.cases.schemas import HouseholdViewSchema
-from api.fields import UtcTimestamp
+from api.fields import Count, Flag, Text, UtcTimestamp
 from api.vocabularies.codes import (
     Category,
     EconomicStressor,
@@ -105,31 +105,31 @@ class ReferralSchema(ma.Schema):
 
 class ReferralQuerySchema(ma.Schema):
     case_id = ma.fields.UUID()
-    agency = ma.fields.String(validate=AGENCY_CODE)
+    agency = Text(validate=AGENCY_CODE)
     status = _enum(ReferralStatus)
     overdue = ma.fields.Boolean(metadata={"description": "Pending past its acceptance due time"})
     updated_after = ma.fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
-    cursor = ma.fields.String(validate=validate.Regexp(r"^s\d{1,18}$", error="Not a cursor."),
+    cursor = Text(validate=validate.Regexp(r"s[0-9]{1,18}\Z", error="Not a cursor."),
                               metadata={"description": "next_cursor of the previous page"})
     page_size = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
 class ReferralMoveSchema(Strict):
     to = _enum(ReferralStatus, required=True)
-    reason = ma.fields.String(validate=validate.Length(max=2000),
+    reason = Text(validate=validate.Length(max=2000),
                               metadata={"description": "Required to decline or cancel"})
-    outcome = ma.fields.String(validate=validate.Length(max=4000),
+    outcome = Text(validate=validate.Length(max=4000),
                                metadata={"description": "Required to complete"})
-    note = ma.fields.String(validate=validate.Length(max=4000))
-    external_reference = ma.fields.String(validate=validate.Length(max=120),
+    note = Text(validate=validate.Length(max=4000))
+    external_reference = Text(validate=validate.Length(max=120),
                                           metadata={"description": "The agency's own id"})
 
 
 class ManualReferralSchema(Strict):
-    agency = ma.fields.String(required=True, validate=AGENCY_CODE)
+    agency = Text(required=True, validate=AGENCY_CODE)
     service = _enum(Service, required=True)
-    note = ma.fields.String(validate=validate.Length(max=4000))
-    due_in_hours = ma.fields.Integer(load_default=72, validate=validate.Range(min=1, max=720))
+    note = Text(validate=validate.Length(max=4000))
+    due_in_hours = Count(load_default=72, validate=validate.Range(min=1, max=720))
 
 
 # ---------- routing plan and rules ----------
@@ -146,8 +146,8 @@ class PlanItemSchema(ma.Schema):
 
 
 class AgeRangeSchema(Strict):
-    min = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=17))
-    max = ma.fields.Integer(load_default=17, validate=validate.Range(min=0, max=17))
+    min = Count(load_default=0, validate=validate.Range(min=0, max=17))
+    max = Count(load_default=17, validate=validate.Range(min=0, max=17))
 
     @ma.validates_schema
     def ordered(self, data, **kwargs):
@@ -160,8 +160,8 @@ class ConditionsMixin:
     risk_levels = _codes(RiskLevel)
     child_age_years = ma.fields.Nested(AgeRangeSchema)
     economic_stressors_any = _codes(EconomicStressor)
-    has_economic_stressor = ma.fields.Boolean()
-    welfare_decile_max = ma.fields.Integer(validate=validate.Range(min=1, max=10))
+    has_economic_stressor = Flag()
+    welfare_decile_max = Count(validate=validate.Range(min=1, max=10))
 
 
 class AlternativeConditionsSchema(ConditionsMixin, Strict):
@@ -180,10 +180,10 @@ class RuleConditionsSchema(ConditionsMixin, Strict):
 
 
 class RoutingRuleSchema(Strict):
-    id = ma.fields.String(required=True, validate=validate.Regexp(
-        r"^[a-z0-9][a-z0-9_-]{1,63}$", error="Lower-case letters, digits, - and _."))
-    description = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+    id = Text(required=True, validate=validate.Regexp(
+        r"[a-z0-9][a-z0-9_-]{1,63}\Z", error="Lower-case letters, digits, - and _."))
+    description = Text(required=True, validate=validate.Length(min=1, max=255))
     when = ma.fields.Nested(RuleConditionsSchema, required=True)
-    agency = ma.fields.String(required=True, validate=AGENCY_CODE, attribute="agency_code")
+    agency = Text(required=True, validate=AGENCY_CODE, attribute="agency_code")
     service = _enum(Service, required=True)
-    due_in_hours = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=720))
+    due_in_hours = Count(required=True, validate=validate.Range(min=1, max=720))

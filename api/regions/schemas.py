@@ -14,7 +14,7 @@ class RegionSchema(ma.Schema):
 
 class RegionQuerySchema(ma.Schema):
     parent = ma.fields.String(
-        validate=ma.validate.Regexp(r"^\d{2}(\d{2}(\d{2}(\d{4})?)?)?$",
+        validate=ma.validate.Regexp(r"[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{4})?)?)?\Z",
                                     error="Must be a Kemendagri code of 2, 4, 6 or 10 digits."),
         metadata={"description": "List the regions directly under this code; "
                                  "provinces when omitted"},

@@ -156,7 +156,9 @@ VOCABULARIES: dict[str, type[Vocabulary]] = {
 
 
 class Service(Vocabulary):
-    PSYCHOSOCIAL_SUPPORT = "psychosocial_support", "Pendampingan psikososial", "Psychosocial support"
+    PSYCHOSOCIAL_SUPPORT = (
+        "psychosocial_support", "Pendampingan psikososial", "Psychosocial support"
+    )
     LEGAL_AID = "legal_aid", "Pendampingan hukum", "Legal aid"
     SAFE_SHELTER = "safe_shelter", "Rumah aman", "Safe shelter"
     MEDICAL_EXAMINATION = "medical_examination", "Pemeriksaan medis / visum", "Medical examination"

@@ -2,7 +2,7 @@
 
 Revision ID: 641a160e4f9f
 Revises: 
-Create Date: 2026-11-23 13:16:17.865855
+Create Date: 2026-11-23 13:20:37.293968
 """
 from datetime import UTC, datetime
 
@@ -74,11 +74,12 @@ def upgrade() -> None:
     sa.Column('village_code', sa.String(length=10), nullable=False),
     sa.Column('created_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', api.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['village_code'], ['regions.code'], name=op.f('fk_children_village_code_regions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_children')),
-    sa.UniqueConstraint('nik', name=op.f('uq_children_nik'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_children'))
     )
     with op.batch_alter_table('children', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_children_nik'), ['nik'], unique=False)
         batch_op.create_index(batch_op.f('ix_children_village_code'), ['village_code'], unique=False)
 
     op.create_table('routing_rules',
@@ -180,6 +181,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_records_user_id'))
     )
+    with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
+        batch_op.create_index('ix_idempotency_records_created_at', ['created_at'], unique=False)
+
     op.create_table('user_areas',
     sa.Column('user_id', sa.Uuid(), nullable=False),
     sa.Column('region_code', sa.String(length=10), nullable=False),
@@ -284,6 +288,9 @@ def downgrade() -> None:
 
     op.drop_table('case_events')
     op.drop_table('user_areas')
+    with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_idempotency_records_created_at')
+
     op.drop_table('idempotency_records')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_village_code_created_at')
@@ -302,6 +309,7 @@ def downgrade() -> None:
     op.drop_table('routing_rules')
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_children_village_code'))
+        batch_op.drop_index(batch_op.f('ix_children_nik'))
 
     op.drop_table('children')
     with op.batch_alter_table('regions', schema=None) as batch_op:

@@ -2,7 +2,15 @@
 
 import pytest
 
-from tests.conftest import BALIKPAPAN, BANJARMASIN, LAMARU, MANGGAR, MANTUIL, child_report
+from tests.conftest import (
+    BALIKPAPAN,
+    BANJARMASIN,
+    LAMARU,
+    MANGGAR,
+    MANTUIL,
+    child_report,
+    stunting_report,
+)
 
 REPORTER_VIEW = {"id", "reference", "category", "status", "created_at", "updated_at"}
 FULL_VIEW = REPORTER_VIEW | {
@@ -166,9 +174,8 @@ def test_list_filters(client, make_user):
     staff = make_user("caseworker", [BALIKPAPAN])
     violence = client.post("/api/v1/cases", json=child_report(source="hotline"),
                            headers=staff.headers).json
-    stunting = client.post("/api/v1/cases", headers=staff.headers, json=child_report(
-        source="outreach", category="stunting_risk", violence_types=[], village_code=LAMARU,
-        child={"name": "Siti Aminah", "sex": "female", "age_months": 20})).json
+    stunting = client.post("/api/v1/cases", headers=staff.headers, json=stunting_report(
+        source="outreach", village_code=LAMARU)).json
 
     def ids(**query):
         response = client.get("/api/v1/cases", query_string=query, headers=staff.headers)

@@ -1,6 +1,7 @@
 """Optimistic concurrency on PATCH /cases/{id}: If-Match required (428), stale → 412."""
 
 import uuid
+
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -118,3 +119,59 @@ def test_racing_writers_cannot_both_win(engine):
             cleanup.execute(delete(CaseReferenceCounter))
             cleanup.execute(delete(User).where(User.id == user_id))
             cleanup.commit()
+
+
+def test_if_match_star_is_not_a_version(client, staff, case_id):
+    response = client.patch(f"/api/v1/cases/{case_id}", json={"rt": "9"},
+                            headers={**staff.headers, "If-Match": "*"})
+    assert response.status_code == 428
+
+
+def test_unknown_case_is_404_before_428(client, staff):
+    response = client.patch("/api/v1/cases/00000000-0000-0000-0000-000000000000",
+                            json={"rt": "9"}, headers=staff.headers)
+    assert response.status_code == 404
+
+
+def test_empty_correction_is_422(client, staff, case_id):
+    etag = client.get(f"/api/v1/cases/{case_id}", headers=staff.headers).headers["ETag"]
+    response = client.patch(f"/api/v1/cases/{case_id}", json={},
+                            headers={**staff.headers, "If-Match": etag})
+    assert response.status_code == 422
+
+
+def test_created_case_carries_an_etag_ready_for_patch(client, staff):
+    created = client.post("/api/v1/cases", json=child_report(source="hotline"),
+                          headers=staff.headers)
+    response = client.patch(f"/api/v1/cases/{created.json['id']}", json={"rt": "4"},
+                            headers={**staff.headers, "If-Match": created.headers["ETag"]})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("body", "field"), [({"violence_types": []}, "violence_types"),
+                                             ({"incident_date": "2015-01-01"}, "incident_date")])
+def test_correction_keeps_the_rules_of_a_report(client, staff, case_id, body, field):
+    etag = client.get(f"/api/v1/cases/{case_id}", headers=staff.headers).headers["ETag"]
+    response = client.patch(f"/api/v1/cases/{case_id}", json=body,
+                            headers={**staff.headers, "If-Match": etag})
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+
+
+def test_child_shared_by_two_cases_changes_both_etags(client, staff):
+    child = {"name": "Dewi", "sex": "female", "birth_date": "2016-02-03",
+             "nik": "6471014302160004"}
+    first = client.post("/api/v1/cases", json=child_report(source="hotline", child=child),
+                        headers=staff.headers)
+    second = client.post("/api/v1/cases", json=child_report(source="walk_in", child=child),
+                         headers=staff.headers)
+    assert second.json["child"]["id"] == first.json["child"]["id"]
+    first_etag = client.get(f"/api/v1/cases/{first.json['id']}",
+                            headers=staff.headers).headers["ETag"]
+    second_url = f"/api/v1/cases/{second.json['id']}"
+    renamed = client.patch(second_url, json={"child": {"name": "Dewi Lestari"}}, headers={
+        **staff.headers, "If-Match": client.get(second_url, headers=staff.headers).headers["ETag"]})
+    assert renamed.status_code == 200
+    stale = client.patch(f"/api/v1/cases/{first.json['id']}", json={"child": {"name": "D"}},
+                         headers={**staff.headers, "If-Match": first_etag})
+    assert stale.status_code == 412

@@ -41,3 +41,41 @@ def test_other_village_or_birth_date_is_not_a_duplicate(client, make_user):
                                                 "birth_date": "2016-01-01"})
     assert elsewhere["possible_duplicates"] == []
     assert other_child["possible_duplicates"] == []
+
+
+def test_known_nik_in_another_city_is_not_linked_nor_revealed(client, make_user):
+    banjarmasin = make_user("caseworker", ["6371"])
+    balikpapan = make_user("caseworker", [BALIKPAPAN])
+    child = {"name": "Siti Rahma", "sex": "female", "birth_date": "2017-05-05",
+             "nik": "6371014505170001", "school": "SDN 1", "disability": "tunarungu"}
+    there = client.post("/api/v1/cases", headers=banjarmasin.headers, json=child_report(
+        source="hotline", village_code="6371011001", child=child)).json
+    here = client.post("/api/v1/cases", headers=balikpapan.headers, json=child_report(
+        source="hotline", child={"name": "x", "sex": "male", "birth_date": "2016-01-01",
+                                 "nik": "6371014505170001"})).json
+    assert here["child"]["id"] != there["child"]["id"]
+    assert here["child"]["name"] == "x" and here["child"]["school"] is None
+    assert here["possible_duplicates"] == []
+
+
+def test_what_the_reporter_wrote_is_kept_when_a_known_child_is_linked(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    child = {"name": "Budi Santoso", "sex": "male", "birth_date": "2017-05-04", "nik": NIK}
+    first = _report(client, staff, child=child)
+    second = _report(client, staff, child={**child, "name": "Budi S"})
+    assert second["child"]["name"] == "Budi Santoso"
+    steps = client.get(f"/api/v1/cases/{second['id']}/timeline", headers=staff.headers).json
+    assert steps[0]["details"]["reported_child"] == {"name": "Budi S"}
+    assert first["possible_duplicates"] == []
+
+
+def test_reporter_filters_only_on_what_the_reporter_view_shows(client, make_user):
+    rt_head = make_user("rt_head", ["6471011001"])
+    case = client.post("/api/v1/cases", json=child_report(), headers=rt_head.headers).json
+    for query in ("risk_level=high", "village_code=6471", "overdue=true",
+                  "assigned_to=00000000-0000-0000-0000-000000000000"):
+        response = client.get(f"/api/v1/cases?{query}", headers=rt_head.headers)
+        assert response.status_code == 422, query
+    assert client.get("/api/v1/cases?q=Budi", headers=rt_head.headers).json == []
+    assert [c["id"] for c in client.get(f"/api/v1/cases?q={case['reference']}",
+                                        headers=rt_head.headers).json] == [case["id"]]

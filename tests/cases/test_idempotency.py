@@ -116,3 +116,18 @@ def test_abandoned_claim_is_taken_over(client, session, rt_head):
                            headers={**rt_head.headers, "Idempotency-Key": "report-6"})
     assert response.status_code == 201
     assert _count_cases(session) == 1
+
+
+def test_expired_records_are_purged(client, session, rt_head):
+    from datetime import timedelta
+
+    old = IdempotencyRecord(user_id=rt_head.id, key="old", fingerprint="x",
+                            claimed_at=utcnow() - timedelta(days=3),
+                            created_at=utcnow() - timedelta(days=3), response_status=201,
+                            response_body="{}")
+    session.add(old)
+    session.commit()
+    client.post("/api/v1/cases", json=child_report(),
+                headers={**rt_head.headers, "Idempotency-Key": "new"})
+    keys = set(session.scalars(select(IdempotencyRecord.key)))
+    assert keys == {"new"}
