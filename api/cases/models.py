@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.models import User
@@ -161,9 +161,11 @@ class CaseEvent(Base):
     """One step in a case's life (the timeline); appended, never changed."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case_id_at", "case_id", "at"),)
+    __table_args__ = (Index("ix_case_events_case_id_id", "case_id", "id"),)
 
-    id: Mapped[uuid.UUID] = uuid_pk()
+    # increasing: steps taken in one request share a timestamp but keep their order
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)

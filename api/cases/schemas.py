@@ -309,7 +309,7 @@ class ActorSchema(ma.Schema):
 class CaseEventSchema(ma.Schema):
     """One step of a case's timeline."""
 
-    id = ma.fields.UUID()
+    id = ma.fields.Integer(metadata={"description": "Increases with every step"})
     at = UtcTimestamp()
     actor = ma.fields.Function(lambda event: ActorSchema().dump(event))
     kind = ma.fields.String()

@@ -28,5 +28,4 @@ def record(*, session: Session, case: Case, kind: str, actor: Principal | None, 
 
 def timeline_of(case: Case) -> Select:
     """CASE's steps, oldest first."""
-    return (select(CaseEvent).where(CaseEvent.case_id == case.id)
-            .order_by(CaseEvent.at, CaseEvent.id))
+    return select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)

@@ -2,7 +2,7 @@
 
 Revision ID: 641a160e4f9f
 Revises: 
-Create Date: 2026-11-23 13:20:37.293968
+Create Date: 2026-11-23 13:23:46.676702
 """
 from datetime import UTC, datetime
 
@@ -192,7 +192,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_id', 'region_code', name=op.f('pk_user_areas'))
     )
     op.create_table('case_events',
-    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
     sa.Column('at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Uuid(), nullable=True),
@@ -208,7 +208,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_events'))
     )
     with op.batch_alter_table('case_events', schema=None) as batch_op:
-        batch_op.create_index('ix_case_events_case_id_at', ['case_id', 'at'], unique=False)
+        batch_op.create_index('ix_case_events_case_id_id', ['case_id', 'id'], unique=False)
 
     op.create_table('case_possible_duplicates',
     sa.Column('case_id', sa.Uuid(), nullable=False),
@@ -284,7 +284,7 @@ def downgrade() -> None:
 
     op.drop_table('case_possible_duplicates')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_case_events_case_id_at')
+        batch_op.drop_index('ix_case_events_case_id_id')
 
     op.drop_table('case_events')
     op.drop_table('user_areas')
