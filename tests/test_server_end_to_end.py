@@ -156,3 +156,66 @@ def test_caseworker_corrects_over_http_with_if_match(server):
     stale = requests.patch(url, json={"rt": "4"}, headers={**_bearer(token), "If-Match": etag},
                            timeout=10)
     assert stale.status_code == 412
+
+
+def test_concurrent_routing_creates_each_referral_once(server):
+    token = server["tokens"]["demo_caseworker"]
+    base = server["base"]
+    case = requests.post(f"{base}/cases", json=child_report(source="hotline"),
+                         headers=_bearer(token), timeout=10).json()
+    url = f"{base}/cases/{case['id']}"
+    etag = requests.get(url, headers=_bearer(token), timeout=10).headers["ETag"]
+    triaged = requests.post(f"{url}/triage", json={"risk_level": "high"},
+                            headers={**_bearer(token), "If-Match": etag}, timeout=10)
+    assert triaged.status_code == 200
+    etag = triaged.headers["ETag"]
+
+    def route(_):
+        return requests.post(f"{url}/route", headers={**_bearer(token), "If-Match": etag},
+                             timeout=30)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(r.status_code for r in pool.map(route, range(6)))
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 409, 412}
+    referrals = requests.get(f"{base}/referrals", params={"case_id": case["id"]},
+                             headers=_bearer(token), timeout=10).json()
+    assert sorted(r["agency"] for r in referrals) == sorted(
+        ["UPTD_PPA", "DINKES", "DINSOS", "DISKOP_UMKM", "DISDIK"])
+
+
+def test_agencies_acting_at_once_on_one_case_all_succeed(server):
+    worker = server["tokens"]["demo_caseworker"]
+    base = server["base"]
+    env = server["env"]
+    agencies = ["UPTD_PPA", "DINKES", "DINSOS", "DISKOP_UMKM", "DISDIK"]
+    tokens = {}
+    for code in agencies:
+        created = subprocess.run(
+            [LINDUNG, "users", "create", f"{code.lower()}-{uuid.uuid4().hex[:6]}", "--role",
+             "agency_system", "--agency", code], env=env, capture_output=True, text=True,
+            check=True)
+        tokens[code] = created.stdout.strip().splitlines()[-1]
+    case = requests.post(f"{base}/cases", json=child_report(source="hotline"),
+                         headers=_bearer(worker), timeout=10).json()
+    url = f"{base}/cases/{case['id']}"
+    etag = requests.get(url, headers=_bearer(worker), timeout=10).headers["ETag"]
+    etag = requests.post(f"{url}/triage", json={"risk_level": "high"},
+                         headers={**_bearer(worker), "If-Match": etag}, timeout=10
+                         ).headers["ETag"]
+    assert requests.post(f"{url}/route", headers={**_bearer(worker), "If-Match": etag},
+                         timeout=10).status_code == 200
+
+    def accept(code):
+        headers = _bearer(tokens[code])
+        mine = requests.get(f"{base}/referrals", params={"case_id": case["id"]},
+                            headers=headers, timeout=10).json()
+        referral_url = f"{base}/referrals/{mine[0]['id']}"
+        tag = requests.get(referral_url, headers=headers, timeout=10).headers["ETag"]
+        answer = requests.post(f"{referral_url}/transitions", json={"to": "accepted"},
+                               headers={**headers, "If-Match": tag}, timeout=30)
+        return answer.status_code if answer.ok else answer.text
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        assert list(pool.map(accept, agencies)) == [200] * 5
+    assert requests.get(url, headers=_bearer(worker), timeout=10).json()["status"] == "in_service"

@@ -101,9 +101,18 @@ def needs_attention_condition(now: datetime):
     return or_(Case.attention_flagged, late_referral)
 
 
-def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID) -> Case:
-    """The case if GRANT covers it; NotFound otherwise, whether or not it exists."""
-    case = session.scalar(select(Case).where(Case.id == case_id, visible_to(grant)))
+def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID,
+             for_update: bool = False) -> Case:
+    """The case if GRANT covers it; NotFound otherwise, whether or not it exists.
+
+    FOR_UPDATE locks its row until the transaction ends (PostgreSQL; SQLite writers are
+    serialized anyway), so a racing writer waits and then sees the new version: its If-Match
+    fails cleanly instead of colliding later.
+    """
+    query = select(Case).where(Case.id == case_id, visible_to(grant))
+    if for_update:
+        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
+    case = session.scalar(query)
     if case is None:
         raise NotFound("No such case.")
     return case

@@ -35,7 +35,8 @@ def deadlines() -> Deadlines:
 
 def checked_case(case_id, grant) -> Case:
     """The case in the caller's scope, after its If-Match was checked (428 / 412)."""
-    case = service.get_case(session=get_session(), grant=grant, case_id=case_id)
+    case = service.get_case(session=get_session(), grant=grant, case_id=case_id,
+                            for_update=True)
     blp.check_etag(etag_data(case))
     return case
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -112,7 +113,11 @@ def _open_referral(*, session, grant, case, agency, service, rule_id, due_in, no
         updated_at=now, sync_seq=_next_sync_seq(session),
     )
     session.add(referral)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # the unique index on open referrals: someone routed this case at the same moment
+        raise PreconditionFailed("The case was routed by someone else; reload it.") from None
     timeline.record(session=session, case=case, kind="referral_created", actor=grant.principal,
                     at=now, referral_id=referral.id, note=note,
                     details={"agency": agency, "service": service, "rule": rule_id})
@@ -158,9 +163,13 @@ def list_referrals(*, grant: Grant, filters: dict, after_seq: int, limit: int,
     return query.order_by(Referral.sync_seq).limit(limit)
 
 
-def get_referral(*, session: Session, grant: Grant, referral_id: uuid.UUID) -> Referral:
-    referral = session.scalar(select(Referral).where(Referral.id == referral_id,
-                                                     visible_to(grant)))
+def get_referral(*, session: Session, grant: Grant, referral_id: uuid.UUID,
+                 for_update: bool = False) -> Referral:
+    """The referral if GRANT covers it; NotFound otherwise (FOR_UPDATE: see get_case)."""
+    query = select(Referral).where(Referral.id == referral_id, visible_to(grant))
+    if for_update:
+        query = query.with_for_update(of=Referral).execution_options(populate_existing=True)
+    referral = session.scalar(query)
     if referral is None:
         raise NotFound("No such referral.")
     return referral
@@ -175,6 +184,7 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
     target = move["to"]
     check_move(referral.status, target, side, reason=move.get("reason"),
                outcome=move.get("outcome"))
+    _lock_case(session, referral.case)
     previous = referral.status
     referral.status = target
     if move.get("reason"):
@@ -196,6 +206,16 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
                   ReferralStatus.DECLINED, now=now)
     _flush(session, "The referral was changed by someone else; reload it.")
     return referral
+
+
+def _lock_case(session: Session, case: Case) -> None:
+    """Wait for other writers of the case (agencies acting on sibling referrals at once),
+    then reload it and its referrals: the case follows them from their latest state."""
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    session.scalars(select(Case).where(Case.id == case.id)
+                    .execution_options(populate_existing=True)).all()
+    session.scalars(select(Referral).where(Referral.case_id == case.id)
+                    .execution_options(populate_existing=True)).all()
 
 
 def _case_follows(*, session, grant, case, declined: bool, now):

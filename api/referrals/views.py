@@ -131,7 +131,8 @@ class ReferralTransitions(MethodView):
         """Accept, decline (reason), start, complete (outcome) — the agency; cancel (reason)
         — the case side (If-Match required)"""
         session = get_session()
-        referral = service.get_referral(session=session, grant=grant, referral_id=referral_id)
+        referral = service.get_referral(session=session, grant=grant, referral_id=referral_id,
+                                        for_update=True)
         blp.check_etag(_referral_etag(referral))
         referral = service.move_referral(session=session, grant=grant, referral=referral,
                                          move=move, now=utcnow())
