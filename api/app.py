@@ -44,9 +44,10 @@ def _blueprints():
     from api.agencies.views import blp as agencies
     from api.auth.views import blp as me
     from api.cases.views import blp as cases
+    from api.children.views import blp as children
     from api.health.views import blp as health
     from api.referrals.views import blp as referrals
     from api.regions.views import blp as regions
     from api.vocabularies.views import blp as vocabularies
 
-    return [health, vocabularies, me, regions, agencies, cases, referrals]
+    return [health, vocabularies, me, regions, agencies, cases, referrals, children]

@@ -30,6 +30,9 @@ class Operation(enum.StrEnum):
     REFERRAL_TRANSITION = "referral.transition"
     ROUTING_RULES_READ = "routing_rules.read"
     ROUTING_RULES_REPLACE = "routing_rules.replace"
+    CHILD_READ = "child.read"
+    MEASUREMENT_CREATE = "measurement.create"
+    MEASUREMENT_LIST = "measurement.list"
     AGENCY_LIST = "agency.list"
     AGENCY_CREATE = "agency.create"
     AGENCY_UPDATE = "agency.update"
@@ -84,6 +87,10 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
                                     **_grant(AGENCY_ROLES, Scope.AGENCY)},
     Operation.ROUTING_RULES_READ: _grant([Role.SUPERVISOR], Scope.ANY),
     Operation.ROUTING_RULES_REPLACE: _grant([Role.SUPERVISOR], Scope.ANY),
+    # posyandu cadres weigh the children of their area every month: they find them again
+    Operation.CHILD_READ: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
+    Operation.MEASUREMENT_CREATE: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
+    Operation.MEASUREMENT_LIST: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
     Operation.AGENCY_LIST: _grant(Role, Scope.ANY),
     Operation.AGENCY_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.AGENCY_UPDATE: _grant([Role.ADMIN], Scope.ANY),

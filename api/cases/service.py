@@ -9,7 +9,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.auth.models import User
-from api.auth.policy import CASE_STAFF, REPORTERS, Grant, Operation, Scope, decide, in_areas
+from api.auth.policy import (
+    CASE_STAFF,
+    REPORTERS,
+    Grant,
+    Operation,
+    Principal,
+    Scope,
+    decide,
+    in_areas,
+)
 from api.cases import timeline, workflow
 from api.cases.models import AWAITING_RESPONSE, Case, CaseReferenceCounter, PossibleDuplicate
 from api.cases.sla import Deadlines
@@ -129,25 +138,46 @@ def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Dead
     child = _child_for(session=session, grant=grant, report=report, today=now.date())
     household_fields = report.pop("household", None)
     case = Case(
-        **report,
-        id=uuid.uuid4(),
-        reference=next_reference(session=session, city_code=region_codes.city_of(
-            report["village_code"]), year=now.year),
-        source=source,
-        reporter_id=principal.user_id,
-        reporter_role=principal.role,
-        child=child,
+        **report, source=source, child=child,
         household=Household(**household_fields) if household_fields is not None else None,
-        triage_due_at=deadlines.triage_due_at(now, report["emergency"]),
-        created_at=now,
-        updated_at=now,
     )
+    return _file(session=session, principal=principal, case=case, deadlines=deadlines, now=now,
+                 details=_reported_child(described, child))
+
+
+def open_screening_case(*, session: Session, principal: Principal, child: Child, reason: str,
+                        deadlines: Deadlines, now: datetime) -> Case:
+    """A stunting-risk case opened by a measurement, for the child of that measurement."""
+    case = Case(
+        category=Category.STUNTING_RISK, village_code=child.village_code, rt=child.rt,
+        rw=child.rw, emergency=False, child=child, description=reason,
+        source=SOURCE_BY_ROLE.get(principal.role, Source.OUTREACH),
+    )
+    return _file(session=session, principal=principal, case=case, deadlines=deadlines, now=now,
+                 details={"screening": reason})
+
+
+def open_case_of(*, session: Session, child: Child, category: Category) -> Case | None:
+    """The child's case of CATEGORY that is not closed, if any."""
+    return session.scalar(select(Case).where(
+        Case.child_id == child.id, Case.category == category,
+        Case.status != CaseStatus.CLOSED).order_by(Case.created_at).limit(1))
+
+
+def _file(*, session, principal, case, deadlines, now, details) -> Case:
+    """Number, date and store a new case; write its first timeline step."""
+    case.id = uuid.uuid4()
+    case.reference = next_reference(session=session, city_code=region_codes.city_of(
+        case.village_code), year=now.year)
+    case.reporter_id = principal.user_id
+    case.reporter_role = principal.role
+    case.triage_due_at = deadlines.triage_due_at(now, case.emergency)
+    case.created_at = case.updated_at = now
     _check_consistency(case)
     session.add(case)
     session.flush()
     timeline.record(session=session, case=case, kind="reported", actor=principal, at=now,
-                    to_status=case.status,
-                    details={"source": source.value, **_reported_child(described, child)})
+                    to_status=case.status, details={"source": case.source.value, **details})
     _link_possible_duplicates(session=session, case=case, now=now)
     return case
 

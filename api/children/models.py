@@ -3,10 +3,11 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.children.age import months_between
+from api.children.growth import HazCategory, Position, WazCategory, WhzCategory
 from api.db import Base, JsonList, code_enum, created_at_column, updated_at_column, uuid_pk
 from api.vocabularies.codes import Sex
 
@@ -26,12 +27,24 @@ class Child(Base):
     school: Mapped[str | None] = mapped_column(String(120), default=None)
     disability: Mapped[str | None] = mapped_column(String(120), default=None)
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    rw: Mapped[str | None] = mapped_column(String(3), default=None)
+    rt: Mapped[str | None] = mapped_column(String(3), default=None)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     # a child may be shared by several cases: its own version guards concurrent corrections
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    measurements: Mapped[list["Measurement"]] = relationship(
+        lazy="selectin", order_by="Measurement.measured_on", viewonly=True)
+
+    cases: Mapped[list["Case"]] = relationship(  # noqa: F821
+        lazy="select", order_by="Case.created_at", viewonly=True)
+
+    @property
+    def latest_measurement(self) -> "Measurement | None":
+        return self.measurements[-1] if self.measurements else None
 
     @property
     def age_months(self) -> int:
@@ -55,3 +68,30 @@ class Household(Base):
     economic_stressors: Mapped[list[str]] = mapped_column(JsonList, default=list)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class Measurement(Base):
+    """One weighing and measuring of a child at the posyandu, with its WHO assessment."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (Index("ix_measurements_child_id_measured_on", "child_id", "measured_on"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"))
+    measured_on: Mapped[date] = mapped_column(Date)
+    age_days: Mapped[int] = mapped_column(Integer)
+    weight_kg: Mapped[float] = mapped_column(Float)
+    height_cm: Mapped[float] = mapped_column(Float)
+    position: Mapped[Position] = mapped_column(code_enum(Position, "measurement_position"))
+    muac_cm: Mapped[float | None] = mapped_column(Float, default=None)
+    haz: Mapped[float] = mapped_column(Float)
+    waz: Mapped[float] = mapped_column(Float)
+    whz: Mapped[float | None] = mapped_column(Float, default=None)
+    haz_category: Mapped[HazCategory] = mapped_column(code_enum(HazCategory, "haz_category"))
+    waz_category: Mapped[WazCategory] = mapped_column(code_enum(WazCategory, "waz_category"))
+    whz_category: Mapped[WhzCategory | None] = mapped_column(
+        code_enum(WhzCategory, "whz_category"), default=None)
+    # the stunting-risk case this measurement opened or found open, if any
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()

@@ -7,6 +7,7 @@ from marshmallow import validate
 from api.agencies.schemas import AGENCY_CODE
 from api.auth.policy import CaseView
 from api.cases.schemas import HouseholdViewSchema
+from api.children.schemas import MeasurementSchema
 from api.fields import Count, Flag, Text, UtcTimestamp
 from api.vocabularies.codes import (
     Category,
@@ -66,9 +67,11 @@ class AgencyCaseViewSchema(ma.Schema):
     rt = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)
     household = ma.fields.Nested(HouseholdViewSchema, allow_none=True)
-    latest_measurement = ma.fields.Constant(None, metadata={
-        "description": "For stunting cases: the child's latest measurement (null until "
-                       "measurements are recorded)"})
+    latest_measurement = ma.fields.Function(
+        lambda case: (MeasurementSchema().dump(case.child.latest_measurement)
+                      if case.category is Category.STUNTING_RISK
+                      and case.child.latest_measurement else None),
+        metadata={"description": "For stunting-risk cases: the child's latest measurement"})
 
 
 # ---------- referrals ----------

@@ -188,3 +188,40 @@ class ReferralStatus(Vocabulary):
 
 VOCABULARIES["service"] = Service
 VOCABULARIES["referral_status"] = ReferralStatus
+
+
+class HazCategoryLabel(Vocabulary):
+    SEVERELY_STUNTED = "severely_stunted", "Sangat pendek", "Severely stunted"
+    STUNTED = "stunted", "Pendek", "Stunted"
+    NORMAL = "normal", "Normal", "Normal"
+    TALL = "tall", "Tinggi", "Tall"
+
+
+class WazCategoryLabel(Vocabulary):
+    SEVERELY_UNDERWEIGHT = ("severely_underweight", "Berat badan sangat kurang",
+                            "Severely underweight")
+    UNDERWEIGHT = "underweight", "Berat badan kurang", "Underweight"
+    NORMAL = "normal", "Berat badan normal", "Normal"
+    RISK_OF_OVERWEIGHT = ("risk_of_overweight", "Risiko berat badan lebih",
+                          "Risk of overweight")
+
+
+class WhzCategoryLabel(Vocabulary):
+    SEVERELY_WASTED = "severely_wasted", "Gizi buruk", "Severely wasted"
+    WASTED = "wasted", "Gizi kurang", "Wasted"
+    NORMAL = "normal", "Gizi baik (normal)", "Normal"
+    POSSIBLE_RISK_OF_OVERWEIGHT = ("possible_risk_of_overweight", "Berisiko gizi lebih",
+                                   "Possible risk of overweight")
+    OVERWEIGHT = "overweight", "Gizi lebih", "Overweight"
+    OBESE = "obese", "Obesitas", "Obese"
+
+
+class MeasurementPosition(Vocabulary):
+    LYING = "lying", "Telentang (panjang badan)", "Lying (length)"
+    STANDING = "standing", "Berdiri (tinggi badan)", "Standing (height)"
+
+
+VOCABULARIES["haz_category"] = HazCategoryLabel
+VOCABULARIES["waz_category"] = WazCategoryLabel
+VOCABULARIES["whz_category"] = WhzCategoryLabel
+VOCABULARIES["measurement_position"] = MeasurementPosition

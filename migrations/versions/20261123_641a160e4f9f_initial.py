@@ -2,7 +2,7 @@
 
 Revision ID: 641a160e4f9f
 Revises: 
-Create Date: 2026-11-23 13:23:46.676702
+Create Date: 2026-11-23 13:33:06.552020
 """
 from datetime import UTC, datetime
 
@@ -72,6 +72,8 @@ def upgrade() -> None:
     sa.Column('school', sa.String(length=120), nullable=True),
     sa.Column('disability', sa.String(length=120), nullable=True),
     sa.Column('village_code', sa.String(length=10), nullable=False),
+    sa.Column('rw', sa.String(length=3), nullable=True),
+    sa.Column('rt', sa.String(length=3), nullable=True),
     sa.Column('created_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -221,6 +223,32 @@ def upgrade() -> None:
     with op.batch_alter_table('case_possible_duplicates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_possible_duplicates_other_case_id'), ['other_case_id'], unique=False)
 
+    op.create_table('measurements',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('child_id', sa.Uuid(), nullable=False),
+    sa.Column('measured_on', sa.Date(), nullable=False),
+    sa.Column('age_days', sa.Integer(), nullable=False),
+    sa.Column('weight_kg', sa.Float(), nullable=False),
+    sa.Column('height_cm', sa.Float(), nullable=False),
+    sa.Column('position', sa.Enum('lying', 'standing', name='measurement_position', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('muac_cm', sa.Float(), nullable=True),
+    sa.Column('haz', sa.Float(), nullable=False),
+    sa.Column('waz', sa.Float(), nullable=False),
+    sa.Column('whz', sa.Float(), nullable=True),
+    sa.Column('haz_category', sa.Enum('severely_stunted', 'stunted', 'normal', 'tall', name='haz_category', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('waz_category', sa.Enum('severely_underweight', 'underweight', 'normal', 'risk_of_overweight', name='waz_category', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('whz_category', sa.Enum('severely_wasted', 'wasted', 'normal', 'possible_risk_of_overweight', 'overweight', 'obese', name='whz_category', native_enum=False, create_constraint=True), nullable=True),
+    sa.Column('case_id', sa.Uuid(), nullable=True),
+    sa.Column('recorded_by', sa.Uuid(), nullable=False),
+    sa.Column('created_at', api.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_measurements_case_id_cases')),
+    sa.ForeignKeyConstraint(['child_id'], ['children.id'], name=op.f('fk_measurements_child_id_children')),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], name=op.f('fk_measurements_recorded_by_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_measurements'))
+    )
+    with op.batch_alter_table('measurements', schema=None) as batch_op:
+        batch_op.create_index('ix_measurements_child_id_measured_on', ['child_id', 'measured_on'], unique=False)
+
     op.create_table('referrals',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
@@ -279,6 +307,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_referrals_agency_code_sync_seq')
 
     op.drop_table('referrals')
+    with op.batch_alter_table('measurements', schema=None) as batch_op:
+        batch_op.drop_index('ix_measurements_child_id_measured_on')
+
+    op.drop_table('measurements')
     with op.batch_alter_table('case_possible_duplicates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_possible_duplicates_other_case_id'))
 

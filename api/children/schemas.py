@@ -1,0 +1,126 @@
+"""Child and measurement payloads."""
+
+from datetime import date
+
+import marshmallow as ma
+from flask import g
+from marshmallow import validate
+
+from api.auth.policy import CaseView
+from api.cases.schemas import NEIGHBOURHOOD, VILLAGE_CODE, _valid_nik
+from api.children.growth import HazCategory, Position, WazCategory, WhzCategory
+from api.fields import Day, Text, UtcTimestamp
+from api.vocabularies.codes import CaseStatus, Category, Sex
+
+
+def _enum(codes, **kwargs):
+    return ma.fields.Enum(codes, by_value=True, **kwargs)
+
+
+def _not_in_future(value: date):
+    if value > date.today():
+        raise ma.ValidationError("Must not be in the future.")
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class Measure(ma.fields.Float):
+    """A JSON number (no strings), finite."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class MeasuredChildSchema(Strict):
+    """A child measured for the first time."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    sex = _enum(Sex, required=True)
+    birth_date = Day(required=True, validate=_not_in_future)
+    nik = Text(allow_none=True, validate=_valid_nik)
+    village_code = Text(required=True, validate=VILLAGE_CODE)
+    rt = Text(allow_none=True, validate=NEIGHBOURHOOD)
+    rw = Text(allow_none=True, validate=NEIGHBOURHOOD)
+
+
+class MeasurementInputSchema(Strict):
+    """A weighing and measuring at the posyandu: name a known child_id or describe a child."""
+
+    child_id = ma.fields.UUID()
+    child = ma.fields.Nested(MeasuredChildSchema)
+    measured_on = Day(required=True, validate=_not_in_future)
+    weight_kg = Measure(required=True, validate=validate.Range(min=0.5, max=40))
+    height_cm = Measure(required=True, validate=validate.Range(min=35, max=130))
+    position = _enum(Position, required=True,
+                     metadata={"description": "lying: length; standing: height"})
+    muac_cm = Measure(allow_none=True, validate=validate.Range(min=5, max=30),
+                      metadata={"description": "Mid-upper arm circumference (LILA)"})
+
+    @ma.validates_schema
+    def one_child(self, data, **kwargs):
+        if ("child" in data) == ("child_id" in data):
+            raise ma.ValidationError("Describe the child, or give child_id (not both).",
+                                     "child")
+
+
+class MeasurementSchema(ma.Schema):
+    """A stored measurement with its WHO z-scores (2 decimals) and Permenkes categories."""
+
+    id = ma.fields.UUID()
+    child_id = ma.fields.UUID()
+    measured_on = ma.fields.Date()
+    age_days = ma.fields.Integer()
+    weight_kg = ma.fields.Float()
+    height_cm = ma.fields.Float()
+    position = _enum(Position)
+    muac_cm = ma.fields.Float(allow_none=True)
+    haz = ma.fields.Float(metadata={"description": "Length/height-for-age z"})
+    waz = ma.fields.Float(metadata={"description": "Weight-for-age z"})
+    whz = ma.fields.Float(allow_none=True, metadata={
+        "description": "Weight-for-length/height z (null outside 45-110 / 65-120 cm)"})
+    haz_category = _enum(HazCategory)
+    waz_category = _enum(WazCategory)
+    whz_category = _enum(WhzCategory, allow_none=True)
+    case_id = ma.fields.UUID(allow_none=True, metadata={
+        "description": "The stunting-risk case this measurement opened or found open"})
+    created_at = UtcTimestamp()
+
+
+class ChildCaseLinkSchema(ma.Schema):
+    id = ma.fields.UUID()
+    reference = ma.fields.String()
+    category = _enum(Category)
+    status = _enum(CaseStatus)
+
+
+class ChildSchema(ma.Schema):
+    """A child. Caseworkers and supervisors also get the child's cases."""
+
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+    nik = ma.fields.String(allow_none=True)
+    sex = _enum(Sex)
+    birth_date = ma.fields.Date()
+    birth_date_estimated = ma.fields.Boolean()
+    age_months = ma.fields.Integer()
+    village_code = ma.fields.String()
+    rw = ma.fields.String(allow_none=True)
+    rt = ma.fields.String(allow_none=True)
+    school = ma.fields.String(allow_none=True)
+    disability = ma.fields.String(allow_none=True)
+    latest_measurement = ma.fields.Nested(MeasurementSchema, allow_none=True)
+    cases = ma.fields.List(ma.fields.Nested(ChildCaseLinkSchema))
+
+    def dump(self, obj, *, many=None):
+        dumped = super().dump(obj, many=many)
+        if g.get("case_view") is not CaseView.FULL:
+            dumped.pop("cases", None)  # cadres weigh children; cases are the office's
+        return dumped
