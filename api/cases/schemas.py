@@ -145,7 +145,8 @@ class CaseReportSchema(CaseFieldsMixin, Strict):
                                   metadata={"description": "The child is in immediate danger"})
     source = _enum(Source, metadata={"description": "Caseworkers only: how the report came in"})
     child = ma.fields.Nested(ChildReportSchema)
-    child_id = ma.fields.UUID(metadata={"description": "Caseworkers only: a known child"})
+    child_id = ma.fields.UUID(metadata={"description": "A known child of your areas "
+                                                       "(e.g. from a posyandu measurement)"})
     household = ma.fields.Nested(HouseholdInputSchema)
 
     @ma.validates_schema

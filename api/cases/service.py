@@ -354,8 +354,6 @@ def _child_for(*, session: Session, grant: Grant, report: dict, today: date) -> 
     child_id = report.pop("child_id", None)
     described = report.pop("child", None)
     if child_id is not None:
-        if grant.principal.role in REPORTERS:
-            raise InvalidInput({"child_id": ["Describe the child instead."]})
         child = session.get(Child, child_id)
         if child is None or not in_areas(grant.principal, child.village_code):
             raise InvalidInput({"child_id": ["No such child in your areas."]})

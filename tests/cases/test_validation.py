@@ -51,8 +51,8 @@ BAD_REPORTS = [
     ("RT not a number", {"rt": "tujuh"}, "rt"),
     ("child missing", {"child": None}, "child"),
     ("reporter sets source", {"source": "hotline"}, "source"),
-    ("reporter names child_id", {"child": None,
-                                 "child_id": "00000000-0000-0000-0000-000000000000"}, "child_id"),
+    ("unknown child_id", {"child": None,
+                          "child_id": "00000000-0000-0000-0000-000000000000"}, "child_id"),
 ]
 
 

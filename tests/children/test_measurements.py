@@ -178,3 +178,18 @@ def test_known_nik_is_the_same_child(client, cadre):
     second = client.post("/api/v1/measurements", json=_entry(child={**child, "name": "P"}),
                          headers=cadre.headers)
     assert first.json["child_id"] == second.json["child_id"]
+
+
+def test_cadre_reports_about_a_measured_child_by_id(client, cadre, make_user):
+    measured = client.post("/api/v1/measurements", json=_entry(), headers=cadre.headers).json
+    report = {"category": "violence", "violence_types": ["neglect"], "village_code": MANGGAR,
+              "child_id": measured["child_id"]}
+    response = client.post("/api/v1/cases", json=report, headers=cadre.headers)
+    assert response.status_code == 201, response.json
+    staff = make_user("caseworker", [BALIKPAPAN])
+    case = client.get(f"/api/v1/cases/{response.json['id']}", headers=staff.headers).json
+    assert case["child"]["id"] == measured["child_id"]
+    outsider = make_user("posyandu_cadre", [LAMARU])
+    refused = client.post("/api/v1/cases", json={**report, "village_code": LAMARU},
+                          headers=outsider.headers)
+    assert refused.status_code == 422 and "child_id" in refused.json["errors"]
