@@ -31,9 +31,22 @@ def change_agency(*, session: Session, agency: Agency, changes: dict) -> Agency:
     if "name" in changes:
         agency.name = changes["name"]
     if "services" in changes:
-        agency.services = [s.value for s in changes["services"]]
+        services = [s.value for s in changes["services"]]
+        _check_rules_still_served(session=session, agency=agency, services=services)
+        agency.services = services
     session.flush()
     return agency
+
+
+def _check_rules_still_served(*, session: Session, agency: Agency, services: list[str]):
+    """A routing rule must never send cases to a service the agency stopped offering."""
+    from api.referrals.models import RoutingRule
+
+    orphaned = session.scalars(select(RoutingRule.id).where(
+        RoutingRule.agency_code == agency.code, RoutingRule.service.not_in(services))).all()
+    if orphaned:
+        raise Conflict(f"Routing rule(s) {', '.join(orphaned)} send cases to a service this "
+                       "change removes; a supervisor must change the rules first.")
 
 
 def offers(agency: Agency, service: str) -> bool:

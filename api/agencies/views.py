@@ -6,6 +6,7 @@ from api.agencies import service
 from api.agencies.schemas import AgencyCreateSchema, AgencySchema, AgencyUpdateSchema
 from api.auth.policy import Operation
 from api.db import get_session
+from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from api.rest import Blueprint, SelectPage
 
 blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies")
@@ -21,6 +22,8 @@ class Agencies(MethodView):
         return service.list_agencies()
 
     @blp.requires(Operation.AGENCY_CREATE)
+    @idempotent
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(AgencyCreateSchema)
     @blp.response(201, AgencySchema)
     @blp.alt_response(409, response="CONFLICT")
@@ -32,10 +35,18 @@ class Agencies(MethodView):
 
 @blp.route("/<string(maxlength=32):code>")
 class AgencyByCode(MethodView):
+    @blp.requires(Operation.AGENCY_LIST)
+    @blp.response(200, AgencySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, code, *, grant):
+        """One agency and its services"""
+        return service.get_agency(session=get_session(), code=code)
+
     @blp.requires(Operation.AGENCY_UPDATE)
     @blp.arguments(AgencyUpdateSchema)
     @blp.response(200, AgencySchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, changes, code, *, grant):
         """Change an agency's name or services (admin)"""
         session = get_session()

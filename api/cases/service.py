@@ -25,6 +25,7 @@ from api.cases.sla import Deadlines
 from api.children.age import estimated_birth_date
 from api.children.models import Child, Household
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from api.referrals import feed
 from api.referrals.models import Referral
 from api.regions import codes as region_codes
 from api.regions.service import village_exists, within_areas, within_prefix
@@ -204,6 +205,7 @@ def correct_case(*, session: Session, grant: Grant, case: Case, changes: dict, n
     _check_consistency(case)
     # a correction of the child or household alone is still a new version of the case
     case.updated_at = now
+    feed.case_changed(session=session, case=case, now=now)
     timeline.record(session=session, case=case, kind="corrected", actor=grant.principal, at=now,
                     details={"fields": sorted([*changes, *(["child"] if child_changes else []),
                                                *(["household"] if household_changes else [])])})
@@ -224,8 +226,8 @@ def triage_case(*, session: Session, grant: Grant, case: Case, triage: dict,
     case.triaged_at = now
     if case.status in AWAITING_RESPONSE:
         case.response_due_at = deadlines.response_due_at(now, case.risk_level, case.emergency)
-    case.attention_flagged = False
     case.updated_at = now
+    feed.case_changed(session=session, case=case, now=now)
     timeline.record(
         session=session, case=case, kind="triaged", actor=grant.principal, at=now,
         from_status=previous, to_status=case.status, note=triage.get("note"),
@@ -249,15 +251,19 @@ def transition_case(*, session: Session, grant: Grant, case: Case, target: CaseS
             raise Conflict(f"{len(open_referrals)} referral(s) of this case are still open: "
                            "cancel them, or wait until the agencies complete them.")
         case.closed_at = now
+        case.attention_flagged = False  # nothing is pending on a closed case
         details["closure_reason"] = case.closure_reason.value
     elif move is workflow.Move.REOPEN:
         decide(grant.principal, Operation.CASE_REOPEN)
+        if target is CaseStatus.TRIAGED and case.risk_level is None:
+            raise Conflict("This case was never triaged: reopen it as reported.")
         case.closure_reason = None
         case.closed_at = None
         case.response_due_at = (deadlines.response_due_at(now, case.risk_level, case.emergency)
                                 if case.risk_level else None)
     case.status = target
     case.updated_at = now
+    feed.case_changed(session=session, case=case, now=now)
     timeline.record(session=session, case=case, kind="status_changed", actor=grant.principal,
                     at=now, from_status=previous, to_status=target,
                     note=note if move is workflow.Move.CLOSE else (note or reason),

@@ -25,7 +25,9 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Case
 
 def etag_data(case: Case) -> dict:
     # the child may be corrected through another case of the same child: its version counts
+    # "overdue" and "needs_attention" change with time alone
     return {"id": str(case.id), "version": case.version, "child_version": case.child.version,
+            "overdue": case.overdue, "needs_attention": case.needs_attention,
             "view": str(g.case_view)}
 
 

@@ -3,7 +3,8 @@
 reported → triaged → referred → in_service → monitoring → closed. Triage, routing and the
 referrals' own progress move a case forward; a caseworker may close an open case at any
 stage (with a closure reason) and move it between in_service and monitoring; only a
-supervisor reopens a closed case, which goes back to triaged to be routed again.
+supervisor reopens a closed case: to triaged, to be routed again, or to reported when it was
+never triaged.
 """
 
 import enum
@@ -26,6 +27,7 @@ class Move(enum.Enum):
 MANUAL_MOVES: dict[tuple[CaseStatus, CaseStatus], Move] = {
     **{(status, CaseStatus.CLOSED): Move.CLOSE for status in OPEN},
     (CaseStatus.CLOSED, CaseStatus.TRIAGED): Move.REOPEN,
+    (CaseStatus.CLOSED, CaseStatus.REPORTED): Move.REOPEN,
     (CaseStatus.IN_SERVICE, CaseStatus.MONITORING): Move.TO_MONITORING,
     (CaseStatus.MONITORING, CaseStatus.IN_SERVICE): Move.BACK_TO_SERVICE,
 }

@@ -190,3 +190,20 @@ class RoutingRuleSchema(Strict):
     agency = Text(required=True, validate=AGENCY_CODE, attribute="agency_code")
     service = _enum(Service, required=True)
     due_in_hours = Count(required=True, validate=validate.Range(min=1, max=720))
+
+
+class RoutingRuleSetSchema(RoutingRuleSchema):
+    """The whole rule set, in the order rules apply; at least one rule."""
+
+    def __init__(self, **kwargs):
+        super().__init__(many=True, **kwargs)
+
+    @ma.validates_schema(pass_collection=True)
+    def not_empty(self, data, many, **kwargs):
+        if many and not data:
+            raise ma.ValidationError("A rule set needs at least one rule: every case must "
+                                     "reach someone.")
+
+
+class NoBodySchema(Strict):
+    """This action takes no body."""

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,13 +16,10 @@ from api.cases import timeline, workflow
 from api.cases.models import Case
 from api.cases.service import visible_to as cases_visible_to
 from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from api.referrals import routing
+from api.referrals import feed, routing
 from api.referrals.models import Referral, RoutingRule
 from api.referrals.workflow import Side, check_move
 from api.vocabularies.codes import ReferralStatus, Service
-
-# any constant works: it names the lock that orders the referral change feed
-SYNC_FEED_LOCK = 0x4C4E4452  # "LNDR"
 
 
 @dataclass(frozen=True)
@@ -72,17 +69,32 @@ def plan_for(*, session: Session, case: Case, now: datetime) -> list[PlanItem]:
             for p in routing.routing_plan(current_rules(session=session), facts)]
 
 
+def _check_offers(*, session: Session, plan: list[PlanItem]) -> None:
+    agencies = {a.code: a for a in session.scalars(select(Agency))}
+    for item in plan:
+        agency = agencies.get(item.proposal.agency)
+        if agency is None or not offers(agency, item.proposal.service):
+            raise Conflict(f"Rule {item.proposal.rule_id} refers to {item.proposal.service} at "
+                           f"{item.proposal.agency}, which does not offer it; a supervisor "
+                           "must correct the routing rules.")
+
+
 def route_case(*, session: Session, grant: Grant, case: Case, now: datetime) -> list[Referral]:
     """Create the plan's referrals that are not open already; the case becomes referred."""
     workflow.after_referral_created(case.status)  # refuse early: nothing to route yet
+    plan = plan_for(session=session, case=case, now=now)
+    _check_offers(session=session, plan=plan)
+    if not plan and not any(r.is_open for r in case.referrals):
+        # a case routed nowhere would look served while nobody serves it
+        raise Conflict("The routing rules propose no referral for this case: refer it by hand.")
     created = [
         _open_referral(session=session, grant=grant, case=case, agency=item.proposal.agency,
                        service=item.proposal.service, rule_id=item.proposal.rule_id,
                        due_in=timedelta(hours=item.proposal.due_in_hours), note=None, now=now)
-        for item in plan_for(session=session, case=case, now=now) if item.existing is None
+        for item in plan if item.existing is None
     ]
     _case_referred(session=session, grant=grant, case=case, now=now, kind="routed",
-                   details={"created": len(created)})
+                   details={"created": len(created)}, acted=bool(created))
     return created
 
 
@@ -102,7 +114,7 @@ def refer_by_hand(*, session: Session, grant: Grant, case: Case, agency_code: st
                               service=service.value, rule_id=None,
                               due_in=timedelta(hours=due_in_hours), note=note, now=now)
     _case_referred(session=session, grant=grant, case=case, now=now, kind="referred_by_hand",
-                   details={"agency": agency.code, "service": service.value})
+                   details={"agency": agency.code, "service": service.value}, acted=True)
     return referral
 
 
@@ -110,7 +122,7 @@ def _open_referral(*, session, grant, case, agency, service, rule_id, due_in, no
     referral = Referral(
         id=uuid.uuid4(), case=case, agency_code=agency, service=Service(service), rule_id=rule_id,
         note=note, due_at=now + due_in, created_by=grant.principal.user_id, created_at=now,
-        updated_at=now, sync_seq=_next_sync_seq(session),
+        updated_at=now, sync_seq=feed.next_position(session),
     )
     session.add(referral)
     try:
@@ -124,10 +136,11 @@ def _open_referral(*, session, grant, case, agency, service, rule_id, due_in, no
     return referral
 
 
-def _case_referred(*, session, grant, case, now, kind, details):
+def _case_referred(*, session, grant, case, now, kind, details, acted: bool):
     previous = case.status
     case.status = workflow.after_referral_created(previous)
-    case.attention_flagged = False
+    if acted:  # a new referral answers a decline or a late one
+        case.attention_flagged = False
     case.updated_at = now
     timeline.record(session=session, case=case, kind=kind, actor=grant.principal, at=now,
                     from_status=previous, to_status=case.status, details=details)
@@ -194,14 +207,15 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
     if move.get("external_reference"):
         referral.external_reference = move["external_reference"]
     referral.updated_at = now
-    referral.sync_seq = _next_sync_seq(session)
+    referral.sync_seq = feed.next_position(session)
     case = referral.case
     timeline.record(session=session, case=case, kind=f"referral_{target.value}",
                     actor=grant.principal, at=now, referral_id=referral.id,
                     note=move.get("note"),
                     details={"agency": referral.agency_code, "service": str(referral.service),
                              "from": previous.value, "to": target.value,
-                             **({"reason": move["reason"]} if move.get("reason") else {})})
+                             **{name: move[name] for name in
+                                ("reason", "outcome", "external_reference") if move.get(name)}})
     _case_follows(session=session, grant=grant, case=case, declined=target is
                   ReferralStatus.DECLINED, now=now)
     _flush(session, "The referral was changed by someone else; reload it.")
@@ -231,19 +245,6 @@ def _case_follows(*, session, grant, case, declined: bool, now):
         timeline.record(session=session, case=case, kind="status_changed", actor=grant.principal,
                         at=now, from_status=previous, to_status=following,
                         details={"because": "referrals"})
-
-
-def _next_sync_seq(session: Session) -> int:
-    """The next position in the referral change feed.
-
-    Numbers must become visible in the order they are given, or a syncing agency would skip
-    a change committed late under a lower number; so writers of the feed take turns
-    (PostgreSQL: a transaction-scoped advisory lock; SQLite: its single writer lock).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_FEED_LOCK})
-    session.flush()
-    return (session.scalar(select(func.max(Referral.sync_seq))) or 0) + 1
 
 
 def _flush(session: Session, stale_message: str) -> None:

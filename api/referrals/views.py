@@ -2,6 +2,7 @@
 
 import json
 
+import marshmallow as ma
 from flask.views import MethodView
 
 from api.auth.policy import Operation
@@ -14,11 +15,13 @@ from api.referrals import service
 from api.referrals.models import Referral
 from api.referrals.schemas import (
     ManualReferralSchema,
+    NoBodySchema,
     PlanItemSchema,
     ReferralMoveSchema,
     ReferralQuerySchema,
     ReferralSchema,
     RoutingRuleSchema,
+    RoutingRuleSetSchema,
 )
 from api.rest import Blueprint
 
@@ -36,9 +39,9 @@ CURSOR_HEADER = {
 
 
 def _referral_etag(referral: Referral) -> dict:
-    from flask import g
-
-    return {"id": str(referral.id), "version": referral.version, "view": str(g.case_view)}
+    # what the caller sees: for agencies the case inside it too, and "overdue" changes with
+    # time; a change of the case the agency does not see leaves its ETag as it was
+    return {"shown": ReferralSchema().dump(referral), "version": referral.version}
 
 
 @blp.route("/cases/<uuid:case_id>/routing-plan")
@@ -57,10 +60,11 @@ class RoutingPlan(MethodView):
 class Route(MethodView):
     @blp.requires(Operation.CASE_ROUTE)
     @blp.etag
+    @blp.arguments(NoBodySchema)
     @blp.response(200, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
-    def post(self, case_id, *, grant):
+    def post(self, _nothing, case_id, *, grant):
         """Create the routing plan's referrals that are not open already; the case becomes
         referred (If-Match of the case required)"""
         case = checked_case(case_id, grant)
@@ -91,7 +95,8 @@ class ManualReferral(MethodView):
 @blp.route("/referrals")
 class Referrals(MethodView):
     @blp.requires(Operation.REFERRAL_LIST)
-    @blp.arguments(ReferralQuerySchema, location="query")
+    # unknown parameters refused: a client paging with page=2 would loop on page 1 forever
+    @blp.arguments(ReferralQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, ReferralSchema(many=True), headers=CURSOR_HEADER)
     def get(self, query, *, grant):
         """Referrals in change order: caseworkers their areas', agencies their own. Sync by
@@ -149,7 +154,7 @@ class RoutingRules(MethodView):
         return service.current_rules(session=get_session())
 
     @blp.requires(Operation.ROUTING_RULES_REPLACE)
-    @blp.arguments(RoutingRuleSchema(many=True))
+    @blp.arguments(RoutingRuleSetSchema)
     @blp.response(200, RoutingRuleSchema(many=True))
     def put(self, rules, *, grant):
         """Replace the whole rule set at once; it is validated first and nothing changes

@@ -238,10 +238,12 @@ def test_close_needs_a_closure_reason_and_only_a_supervisor_reopens(client, make
     assert closed.json["closure_reason"] == "unfounded"
     assert _act(client, worker, f"{url}/transitions", {"to": "triaged"}, url).status_code == 403
     assert _act(client, worker, f"{url}/triage", {"risk_level": "low"}, url).status_code == 409
+    never_triaged = _act(client, supervisor, f"{url}/transitions", {"to": "triaged"}, url)
+    assert never_triaged.status_code == 409
     reopened = _act(client, supervisor, f"{url}/transitions",
-                    {"to": "triaged", "reason": "New evidence from school."}, url)
+                    {"to": "reported", "reason": "New evidence from school."}, url)
     assert reopened.status_code == 200
-    assert reopened.json["status"] == "triaged" and reopened.json["closure_reason"] is None
+    assert reopened.json["status"] == "reported" and reopened.json["closure_reason"] is None
 
 
 @pytest.mark.parametrize(("start", "target"), [("reported", "referred"),
@@ -302,3 +304,68 @@ def test_worker_pages_through_referrals_with_the_cursor(client, routed_case, wor
 def test_referral_rows_hold_one_open_referral_per_service(session, routed_case):
     rows = session.execute(select(Referral.agency_code, Referral.service)).all()
     assert len(rows) == len(set(rows)) == 5
+
+
+def test_a_change_of_the_case_reaches_the_agencies(client, routed_case, worker, dinsos):
+    import json
+
+    first = client.get("/api/v1/referrals", headers=dinsos.headers)
+    cursor = json.loads(first.headers["X-Pagination"])["next_cursor"]
+    url = f"/api/v1/referrals/{first.json[0]['id']}"
+    etag = client.get(url, headers=dinsos.headers).headers["ETag"]
+    case_url = f"/api/v1/cases/{routed_case['id']}"
+    assert _act(client, worker, f"{case_url}/triage", {"risk_level": "low", "emergency": True},
+                case_url).status_code == 200
+    changed = client.get(f"/api/v1/referrals?cursor={cursor}", headers=dinsos.headers).json
+    assert [r["case"]["emergency"] for r in changed] == [True]
+    assert client.get(url, headers={**dinsos.headers, "If-None-Match": etag}).status_code == 200
+
+
+def test_retriage_keeps_a_decline_flag_until_someone_refers_again(client, routed_case, worker,
+                                                                  dinsos):
+    referral = client.get("/api/v1/referrals", headers=dinsos.headers).json[0]
+    url = f"/api/v1/referrals/{referral['id']}"
+    _act(client, dinsos, f"{url}/transitions", {"to": "declined", "reason": "Not eligible."}, url)
+    case_url = f"/api/v1/cases/{routed_case['id']}"
+    retriaged = _act(client, worker, f"{case_url}/triage", {"risk_level": "medium"}, case_url)
+    assert retriaged.json["needs_attention"] is True
+    created = client.post(f"{case_url}/referrals", headers=worker.headers,
+                          json={"agency": "UPTD_PPA", "service": "family_support"})
+    assert created.status_code == 201
+    assert client.get(case_url, headers=worker.headers).json["needs_attention"] is False
+
+
+def test_closed_case_needs_no_attention(client, routed_case, worker, dinsos):
+    case_url = f"/api/v1/cases/{routed_case['id']}"
+    referrals = client.get("/api/v1/referrals", query_string={"case_id": routed_case["id"]},
+                           headers=worker.headers).json
+    for referral in referrals:
+        url = f"/api/v1/referrals/{referral['id']}"
+        if referral["agency"] == "DINSOS":
+            _act(client, dinsos, f"{url}/transitions", {"to": "declined", "reason": "No."}, url)
+        else:
+            _act(client, worker, f"{url}/transitions", {"to": "cancelled", "reason": "x"}, url)
+    closed = _act(client, worker, f"{case_url}/transitions",
+                  {"to": "closed", "reason": "transferred_out"}, case_url)
+    assert closed.status_code == 200
+    assert closed.json["needs_attention"] is False
+
+
+def test_timeline_keeps_outcome_and_external_reference(client, routed_case, worker, dinsos):
+    referral = client.get("/api/v1/referrals", headers=dinsos.headers).json[0]
+    url = f"/api/v1/referrals/{referral['id']}"
+    _act(client, dinsos, f"{url}/transitions", {"to": "accepted", "external_reference": "SOS-9"},
+         url)
+    _act(client, dinsos, f"{url}/transitions", {"to": "completed", "outcome": "PKH enrolled."},
+         url)
+    steps = client.get(f"/api/v1/cases/{routed_case['id']}/timeline", headers=worker.headers).json
+    details = [s["details"] for s in steps if s["referral_id"] == referral["id"]]
+    assert details[-2]["external_reference"] == "SOS-9"
+    assert details[-1]["outcome"] == "PKH enrolled."
+
+
+def test_route_takes_no_body_and_referrals_take_no_page(client, routed_case, worker):
+    url = f"/api/v1/cases/{routed_case['id']}"
+    response = _act(client, worker, f"{url}/route", {"agencies": ["DINSOS"]}, url)
+    assert response.status_code == 422 and "agencies" in response.json["errors"]
+    assert client.get("/api/v1/referrals?page=2", headers=worker.headers).status_code == 422

@@ -119,3 +119,44 @@ def test_only_admins_change_agencies(client, make_user, role):
         "code": "DPMPTSP", "name": "Dinas", "services": ["job_training"]}).status_code == 403
     assert client.patch("/api/v1/agencies/DINSOS", headers=caller.headers,
                         json={"name": "Dinas"}).status_code == 403
+
+
+def test_empty_rule_set_is_refused(client, supervisor):
+    response = client.put("/api/v1/routing-rules", json=[], headers=supervisor.headers)
+    assert response.status_code == 422
+
+
+def test_routing_to_nobody_is_409(client, supervisor):
+    only_stunting = [r for r in client.get("/api/v1/routing-rules", headers=supervisor.headers
+                                           ).json if r["when"]["category"] == "stunting_risk"]
+    client.put("/api/v1/routing-rules", json=only_stunting, headers=supervisor.headers)
+    case = client.post("/api/v1/cases", json=child_report(source="hotline"),
+                       headers=supervisor.headers)
+    url = f"/api/v1/cases/{case.json['id']}"
+    triaged = client.post(f"{url}/triage", json={"risk_level": "low"},
+                          headers={**supervisor.headers, "If-Match": case.headers["ETag"]})
+    routed = client.post(f"{url}/route",
+                         headers={**supervisor.headers, "If-Match": triaged.headers["ETag"]})
+    assert routed.status_code == 409
+    assert client.get(url, headers=supervisor.headers).json["status"] == "triaged"
+
+
+def test_agency_cannot_drop_a_service_a_rule_sends_cases_to(client, make_user):
+    admin = make_user("admin")
+    response = client.patch("/api/v1/agencies/DINKES", headers=admin.headers, json={
+        "services": ["nutrition_intervention", "growth_monitoring"]})
+    assert response.status_code == 409
+    assert "violence-medical" in response.json["detail"]
+    assert "medical_examination" in client.get("/api/v1/agencies/DINKES",
+                                               headers=admin.headers).json["services"]
+
+
+def test_adding_an_agency_is_idempotent(client, make_user):
+    admin = make_user("admin")
+    headers = {**admin.headers, "Idempotency-Key": "add-dp3a"}
+    body = {"code": "DP3A", "name": "Dinas P3A", "services": ["family_support"]}
+    first = client.post("/api/v1/agencies", json=body, headers=headers)
+    again = client.post("/api/v1/agencies", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert client.get(first.headers["Location"], headers=admin.headers).json["code"] == "DP3A"
