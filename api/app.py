@@ -48,6 +48,7 @@ def _blueprints():
     from api.health.views import blp as health
     from api.referrals.views import blp as referrals
     from api.regions.views import blp as regions
+    from api.stats.views import blp as stats
     from api.vocabularies.views import blp as vocabularies
 
-    return [health, vocabularies, me, regions, agencies, cases, referrals, children]
+    return [health, vocabularies, me, regions, agencies, cases, referrals, children, stats]

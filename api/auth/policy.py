@@ -33,6 +33,7 @@ class Operation(enum.StrEnum):
     CHILD_READ = "child.read"
     MEASUREMENT_CREATE = "measurement.create"
     MEASUREMENT_LIST = "measurement.list"
+    STATS_READ = "stats.read"
     AGENCY_LIST = "agency.list"
     AGENCY_CREATE = "agency.create"
     AGENCY_UPDATE = "agency.update"
@@ -91,6 +92,8 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     Operation.CHILD_READ: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
     Operation.MEASUREMENT_CREATE: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
     Operation.MEASUREMENT_LIST: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
+    # aggregates only; the area asked for must lie in the caller's areas (when they have any)
+    Operation.STATS_READ: _grant([*CASE_STAFF, Role.ANALYST], Scope.AREA),
     Operation.AGENCY_LIST: _grant(Role, Scope.ANY),
     Operation.AGENCY_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.AGENCY_UPDATE: _grant([Role.ADMIN], Scope.ANY),
@@ -136,3 +139,8 @@ def case_view(role: Role) -> CaseView:
 
 def in_areas(principal: Principal, village_code: str) -> bool:
     return any(village_code.startswith(area) for area in principal.area_codes)
+
+
+def suppresses_small_counts(role: Role) -> bool:
+    """Analysts see kelurahan counts of 1-2 suppressed, so no child can be singled out."""
+    return role is Role.ANALYST

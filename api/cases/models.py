@@ -39,6 +39,9 @@ class Case(Base):
         Index("ix_cases_village_code_created_at", "village_code", "created_at"),
         Index("ix_cases_reporter_id_created_at", "reporter_id", "created_at"),
         Index("ix_cases_status_triage_due_at", "status", "triage_due_at"),
+        # the KLA dashboard: a city's cases of a period, by category
+        Index("ix_cases_category_village_code_created_at", "category", "village_code",
+              "created_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -45,6 +45,7 @@ class Referral(Base):
     outcome: Mapped[str | None] = mapped_column(Text, default=None)
     external_reference: Mapped[str | None] = mapped_column(String(120), default=None)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -207,6 +207,8 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
     if move.get("external_reference"):
         referral.external_reference = move["external_reference"]
     referral.updated_at = now
+    if target is ReferralStatus.ACCEPTED:
+        referral.accepted_at = now
     referral.sync_seq = feed.next_position(session)
     case = referral.case
     timeline.record(session=session, case=case, kind=f"referral_{target.value}",

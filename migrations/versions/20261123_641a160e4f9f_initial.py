@@ -2,7 +2,7 @@
 
 Revision ID: 641a160e4f9f
 Revises: 
-Create Date: 2026-11-23 13:33:06.552020
+Create Date: 2026-11-23 13:43:14.851436
 """
 from datetime import UTC, datetime
 
@@ -163,6 +163,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_assigned_to'), ['assigned_to'], unique=False)
+        batch_op.create_index('ix_cases_category_village_code_created_at', ['category', 'village_code', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_child_id'), ['child_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_household_id'), ['household_id'], unique=False)
         batch_op.create_index('ix_cases_reporter_id_created_at', ['reporter_id', 'created_at'], unique=False)
@@ -261,6 +262,7 @@ def upgrade() -> None:
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.Column('external_reference', sa.String(length=120), nullable=True),
     sa.Column('due_at', api.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', api.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.Uuid(), nullable=False),
     sa.Column('created_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', api.db.UtcDateTime(timezone=True), nullable=False),
@@ -330,6 +332,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_reporter_id_created_at')
         batch_op.drop_index(batch_op.f('ix_cases_household_id'))
         batch_op.drop_index(batch_op.f('ix_cases_child_id'))
+        batch_op.drop_index('ix_cases_category_village_code_created_at')
         batch_op.drop_index(batch_op.f('ix_cases_assigned_to'))
 
     op.drop_table('cases')

@@ -1,0 +1,90 @@
+"""KLA statistics payloads."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from api.fields import Day, Text, digits
+
+
+class KlaQuerySchema(ma.Schema):
+    area = Text(required=True, validate=digits(2, 10, "A Kemendagri code of 2-10 digits."),
+                metadata={"description": "City, kecamatan or kelurahan code, e.g. 6471"})
+    from_ = Day(data_key="from", metadata={"description": "First day (default: 1 January)"})
+    to = Day(metadata={"description": "Last day (default: today)"})
+    format = Text(validate=validate.OneOf(["json", "csv"]),
+                  metadata={"description": "csv: the kelurahan rows as CSV (or Accept: text/csv)"})
+    lang = Text(load_default="en", validate=validate.OneOf(["en", "id"]),
+                metadata={"description": "CSV column labels: en or id (Bahasa Indonesia)"})
+
+    @ma.validates_schema
+    def ordered(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ma.ValidationError("Must not be before from.", "to")
+
+
+class KelurahanRowSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    violence_cases = ma.fields.Integer(allow_none=True)
+    stunting_risk_cases = ma.fields.Integer(allow_none=True)
+    open_cases = ma.fields.Integer(allow_none=True)
+    days_since_last_violence_case = ma.fields.Integer(allow_none=True)
+    overdue_referrals = ma.fields.Integer(allow_none=True)
+    median_days_to_triage = ma.fields.Float(allow_none=True)
+    median_days_to_first_acceptance = ma.fields.Float(allow_none=True)
+    suppressed = ma.fields.Boolean(metadata={
+        "description": "Analysts: counts of 1-2 (and medians of fewer than 3 cases) are null"})
+
+
+class KlaTotalsSchema(ma.Schema):
+    violence_cases = ma.fields.Integer()
+    violence_by_type = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    stunting_risk_cases = ma.fields.Integer()
+    open_cases = ma.fields.Integer()
+    closed_by_reason = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    children_measured = ma.fields.Integer()
+    stunted_pct = ma.fields.Float(allow_none=True)
+    wasted_pct = ma.fields.Float(allow_none=True)
+    underweight_pct = ma.fields.Float(allow_none=True)
+
+
+class KlaMonthSchema(ma.Schema):
+    month = ma.fields.String()
+    violence_cases = ma.fields.Integer()
+    stunting_risk_cases = ma.fields.Integer()
+
+
+class KlaSlaSchema(ma.Schema):
+    triage_on_time_pct = ma.fields.Float(allow_none=True)
+    triage_on_time = ma.fields.Integer()
+    triage_late = ma.fields.Integer()
+    acceptance_on_time_pct = ma.fields.Float(allow_none=True)
+    acceptance_on_time = ma.fields.Integer()
+    acceptance_late = ma.fields.Integer()
+
+
+class ReferralOutcomeSchema(ma.Schema):
+    agency = ma.fields.String()
+    referrals = ma.fields.Integer()
+    pending = ma.fields.Integer()
+    accepted = ma.fields.Integer()
+    declined = ma.fields.Integer()
+    in_progress = ma.fields.Integer()
+    completed = ma.fields.Integer()
+    cancelled = ma.fields.Integer()
+    completed_pct = ma.fields.Float()
+
+
+class KlaStatisticsSchema(ma.Schema):
+    """Where an area stands on the way to zero cases of violence against children."""
+
+    area = ma.fields.Dict()
+    period = ma.fields.Dict()
+    totals = ma.fields.Nested(KlaTotalsSchema)
+    kelurahan_count = ma.fields.Integer()
+    zero_violence_kelurahan = ma.fields.Integer(metadata={
+        "description": "Kelurahan without a new violence case in the period"})
+    kelurahan = ma.fields.List(ma.fields.Nested(KelurahanRowSchema))
+    monthly = ma.fields.List(ma.fields.Nested(KlaMonthSchema))
+    sla = ma.fields.Nested(KlaSlaSchema)
+    referral_outcomes = ma.fields.List(ma.fields.Nested(ReferralOutcomeSchema))
