@@ -34,6 +34,10 @@ class Operation(enum.StrEnum):
     MEASUREMENT_CREATE = "measurement.create"
     MEASUREMENT_LIST = "measurement.list"
     STATS_READ = "stats.read"
+    USER_LIST = "user.list"
+    USER_CREATE = "user.create"
+    TOKEN_CREATE = "token.create"
+    TOKEN_REVOKE = "token.revoke"
     AGENCY_LIST = "agency.list"
     AGENCY_CREATE = "agency.create"
     AGENCY_UPDATE = "agency.update"
@@ -94,6 +98,10 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     Operation.MEASUREMENT_LIST: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
     # aggregates only; the area asked for must lie in the caller's areas (when they have any)
     Operation.STATS_READ: _grant([*CASE_STAFF, Role.ANALYST], Scope.AREA),
+    Operation.USER_LIST: _grant([Role.ADMIN], Scope.ANY),
+    Operation.USER_CREATE: _grant([Role.ADMIN], Scope.ANY),
+    Operation.TOKEN_CREATE: _grant([Role.ADMIN], Scope.ANY),
+    Operation.TOKEN_REVOKE: _grant([Role.ADMIN], Scope.ANY),
     Operation.AGENCY_LIST: _grant(Role, Scope.ANY),
     Operation.AGENCY_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.AGENCY_UPDATE: _grant([Role.ADMIN], Scope.ANY),

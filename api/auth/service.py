@@ -6,14 +6,14 @@ import secrets
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.agencies.models import Agency
 from api.auth.models import ApiToken, User, UserArea
 from api.auth.policy import AGENCY_ROLES, AREA_ROLES
 from api.db import utcnow
-from api.errors import Conflict, InvalidInput
+from api.errors import Conflict, InvalidInput, NotFound
 from api.regions.service import existing_codes
 from api.vocabularies.codes import Role
 
@@ -62,10 +62,42 @@ def create_user(*, session: Session, username: str, role: Role, area_codes: list
 def issue_token(*, session: Session, user: User, value: str | None = None,
                 expires_at: datetime | None = None) -> str:
     """Store a new token for USER and return its value (shown once, stored hashed)."""
+    return issue_token_record(session=session, user=user, value=value,
+                              expires_at=expires_at)[1]
+
+
+def issue_token_record(*, session: Session, user: User, value: str | None = None,
+                       expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token row for USER and its value (the value is never stored)."""
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput({"expires_at": ["Must be in the future."]})
     value = value or new_token_value()
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(value), expires_at=expires_at))
+    token = ApiToken(user_id=user.id, token_hash=hash_token(value), expires_at=expires_at)
+    session.add(token)
     session.flush()
-    return value
+    return token, value
+
+
+def list_users() -> Select:
+    return select(User).order_by(User.username)
+
+
+def get_user(*, session: Session, user_id) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def revoke_token(*, session: Session, token_id, now: datetime) -> ApiToken:
+    """Revoke at once: the next request with it is refused (401)."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
 
 
 def demo_token_value(*, secret_key: str, username: str) -> str:

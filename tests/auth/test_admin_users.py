@@ -1,0 +1,91 @@
+"""Users and tokens managed by an admin: GET/POST /users, POST /users/{id}/tokens,
+DELETE /tokens/{id}."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import BALIKPAPAN, MANGGAR
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin")
+
+
+def test_admin_adds_a_user_and_issues_a_token_that_works(client, admin):
+    created = client.post("/api/v1/users", headers=admin.headers, json={
+        "username": "bu.rina", "role": "rt_head", "area_codes": [MANGGAR]})
+    assert created.status_code == 201, created.json
+    assert created.json["area_codes"] == [MANGGAR] and created.json["active"] is True
+    issued = client.post(f"/api/v1/users/{created.json['id']}/tokens", json={},
+                         headers=admin.headers)
+    assert issued.status_code == 201
+    token = issued.json["token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json["username"] == "bu.rina"
+    usernames = [u["username"] for u in client.get("/api/v1/users?page_size=100",
+                                                  headers=admin.headers).json]
+    assert "bu.rina" in usernames
+    assert all("token" not in u and "password_hash" not in u
+               for u in client.get("/api/v1/users", headers=admin.headers).json)
+
+
+def test_revoked_token_is_refused_at_once(client, admin):
+    user = client.post("/api/v1/users", headers=admin.headers, json={
+        "username": "pak.budi", "role": "caseworker", "area_codes": [BALIKPAPAN]}).json
+    issued = client.post(f"/api/v1/users/{user['id']}/tokens", json={},
+                         headers=admin.headers).json
+    bearer = {"Authorization": f"Bearer {issued['token']}"}
+    assert client.get("/api/v1/cases", headers=bearer).status_code == 200
+    revoked = client.delete(f"/api/v1/tokens/{issued['id']}", headers=admin.headers)
+    assert revoked.status_code == 200 and revoked.json["revoked_at"]
+    assert client.get("/api/v1/cases", headers=bearer).status_code == 401
+
+
+def test_token_with_expiry(client, admin):
+    user = client.post("/api/v1/users", headers=admin.headers, json={
+        "username": "dinsos.sys", "role": "agency_system", "agency": "DINSOS"}).json
+    soon = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    issued = client.post(f"/api/v1/users/{user['id']}/tokens", json={"expires_at": soon},
+                         headers=admin.headers)
+    assert issued.json["expires_at"]
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    refused = client.post(f"/api/v1/users/{user['id']}/tokens", json={"expires_at": past},
+                          headers=admin.headers)
+    assert refused.status_code == 422 and "expires_at" in refused.json["errors"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"username": "x", "role": "rt_head", "area_codes": [MANGGAR]}, "username"),
+    ({"username": "abc", "role": "mayor"}, "role"),
+    ({"username": "abc", "role": "caseworker"}, "area_codes"),
+    ({"username": "abc", "role": "agency_officer", "agency": "NOPE"}, "agency"),
+    ({"username": "abc", "role": "rt_head", "area_codes": [MANGGAR], "password": "x"},
+     "password"),
+])
+def test_bad_user_is_422(client, admin, body, field):
+    response = client.post("/api/v1/users", json=body, headers=admin.headers)
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+
+
+@pytest.mark.parametrize("role", ["supervisor", "caseworker", "rt_head", "agency_system",
+                                  "analyst"])
+def test_only_admins_manage_users_and_tokens(client, make_user, admin, role):
+    caller = make_user(role, [BALIKPAPAN] if role not in ("agency_system",) else [],
+                       "DINKES" if role == "agency_system" else None)
+    assert client.get("/api/v1/users", headers=caller.headers).status_code == 403
+    assert client.post("/api/v1/users", json={"username": "abc", "role": "admin"},
+                       headers=caller.headers).status_code == 403
+    assert client.post(f"/api/v1/users/{caller.id}/tokens", json={},
+                       headers=caller.headers).status_code == 403
+    assert client.delete("/api/v1/tokens/00000000-0000-0000-0000-000000000000",
+                         headers=caller.headers).status_code == 403
+
+
+def test_unknown_user_or_token_is_404(client, admin):
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert client.post(f"/api/v1/users/{missing}/tokens", json={},
+                       headers=admin.headers).status_code == 404
+    assert client.delete(f"/api/v1/tokens/{missing}", headers=admin.headers).status_code == 404
