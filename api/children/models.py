@@ -74,7 +74,10 @@ class Measurement(Base):
     """One weighing and measuring of a child at the posyandu, with its WHO assessment."""
 
     __tablename__ = "measurements"
-    __table_args__ = (Index("ix_measurements_child_id_measured_on", "child_id", "measured_on"),)
+    __table_args__ = (
+        Index("ix_measurements_child_id_measured_on", "child_id", "measured_on"),
+        Index("ix_measurements_measured_on", "measured_on"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"))

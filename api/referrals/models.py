@@ -31,10 +31,13 @@ class Referral(Base):
               sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
         Index("ix_referrals_agency_code_sync_seq", "agency_code", "sync_seq"),
         Index("ix_referrals_status_due_at", "status", "due_at"),
+        # the referrals of a case, and for the KLA dashboard their outcome, from the index
+        Index("ix_referrals_case_id", "case_id",
+              postgresql_include=["agency_code", "status", "accepted_at", "due_at"]),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     service: Mapped[Service] = mapped_column(code_enum(Service, "referral_service"))
     status: Mapped[ReferralStatus] = mapped_column(

@@ -1,9 +1,11 @@
 """KLA statistics computed by SQL aggregates over an area and a period (DESIGN §6).
 
-Counts are of cases reported in the period (from 00:00 UTC of FROM to the end of TO), except
-`open_cases` (reported up to TO and not closed now), `closed_by_reason` (closed in the period),
-`overdue_referrals` (pending past their due time now) and `days_since_last_violence_case`
-(from the last violence report up to TO to the end of TO).
+Counts are of cases reported in the period (from 00:00 UTC of FROM to the end of TO), and of
+the referrals of those cases, except `open_cases` (reported up to TO and not closed now),
+`closed_by_reason` (closed in the period), `overdue_referrals` (pending past their due time
+now) and `days_since_last_violence_case` (from the last violence report up to TO to the end
+of TO). The cases of a period are read once, grouped by kelurahan and month, from a covering
+index (ix_cases_kla); everything else is a grouped query on its own index.
 """
 
 import statistics
@@ -32,6 +34,7 @@ from api.vocabularies.codes import (
 
 SECONDS_PER_DAY = 86400.0
 KELURAHAN_COUNTS = ("violence_cases", "stunting_risk_cases", "open_cases", "overdue_referrals")
+OPEN_STATUSES = [status for status in CaseStatus if status is not CaseStatus.CLOSED]
 
 
 @dataclass(frozen=True)
@@ -49,90 +52,69 @@ class Period:
         return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The area and period every query of one answer is about."""
+
+    session: Session
+    area: Region
+    period: Period
+    now: datetime
+
+    @property
+    def postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def cases_in_area(self):
+        return within_prefix(Case.village_code, self.area.code)
+
+    def cases_in_period(self):
+        return and_(self.cases_in_area(), Case.created_at >= self.period.start,
+                    Case.created_at < self.period.end)
+
+
 def kla_statistics(*, session: Session, area: Region, period: Period, now: datetime) -> dict:
     """Every figure of the KLA dashboard for AREA in PERIOD."""
-    rows = kelurahan_rows(session=session, area=area, period=period, now=now)
+    scope = Scope(session, area, period, now)
+    grid = _period_grid(scope)
+    rows = _kelurahan_rows(scope, grid)
+    referrals = _referrals_of_period(scope)
+    triage_on_time = sum(cell["triage_on_time"] for cell in grid)
+    triage_late = sum(cell["triage_late"] for cell in grid)
     return {
         "area": {"code": area.code, "name": area.name, "level": area.level.value},
         "period": {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
-        "totals": _totals(session=session, area=area, period=period, rows=rows),
+        "totals": {
+            "violence_cases": sum(row["violence_cases"] for row in rows),
+            "violence_by_type": {kind.value: sum(cell[kind.value] for cell in grid)
+                                 for kind in ViolenceType},
+            "stunting_risk_cases": sum(row["stunting_risk_cases"] for row in rows),
+            "open_cases": sum(row["open_cases"] for row in rows),
+            "closed_by_reason": _closed_by_reason(scope),
+            **_nutrition(scope),
+        },
         "kelurahan_count": len(rows),
         "zero_violence_kelurahan": sum(1 for row in rows if row["violence_cases"] == 0),
         "kelurahan": rows,
-        "monthly": _monthly(session=session, area=area, period=period),
-        "sla": _sla(session=session, area=area, period=period, now=now),
-        "referral_outcomes": _referral_outcomes(session=session, area=area, period=period),
+        "monthly": _monthly(period, grid),
+        "sla": {
+            "triage_on_time_pct": _pct(triage_on_time, triage_late),
+            "triage_on_time": triage_on_time, "triage_late": triage_late,
+            "acceptance_on_time_pct": _pct(referrals["on_time"], referrals["late"]),
+            "acceptance_on_time": referrals["on_time"], "acceptance_late": referrals["late"],
+        },
+        "referral_outcomes": referrals["outcomes"],
     }
-
-
-def kelurahan_rows(*, session: Session, area: Region, period: Period, now: datetime
-                   ) -> list[dict]:
-    """One row per kelurahan of AREA, also for kelurahan without any case."""
-    in_area = within_prefix(Case.village_code, area.code)
-    in_period = and_(Case.created_at >= period.start, Case.created_at < period.end)
-    counts = {
-        row.village_code: row for row in session.execute(
-            select(
-                Case.village_code,
-                func.count().filter(Case.category == Category.VIOLENCE).label("violence"),
-                func.count().filter(Case.category == Category.STUNTING_RISK).label("stunting"),
-            ).where(in_area, in_period).group_by(Case.village_code))
-    }
-    still_open = dict(session.execute(
-        select(Case.village_code, func.count())
-        .where(in_area, Case.status.in_([s for s in CaseStatus if s is not CaseStatus.CLOSED]),
-               Case.created_at < period.end)
-        .group_by(Case.village_code)).all())
-    last_violence = dict(session.execute(
-        select(Case.village_code, func.max(Case.created_at))
-        .where(Case.category == Category.VIOLENCE, in_area, Case.created_at < period.end)
-        .group_by(Case.village_code)).all())
-    overdue = dict(session.execute(
-        select(Case.village_code, func.count(Referral.id))
-        .join(Referral, Referral.case_id == Case.id)
-        .where(in_area, Referral.status == ReferralStatus.PENDING, Referral.due_at <= now)
-        .group_by(Case.village_code)).all())
-    to_triage = _medians(session, _days(Case.created_at, Case.triaged_at), Case.village_code,
-                         select(Case.village_code).where(in_area, in_period,
-                                                         Case.triaged_at.is_not(None)))
-    first_acceptance = (
-        select(Referral.case_id, func.min(Referral.accepted_at).label("accepted_at"))
-        .where(Referral.accepted_at.is_not(None)).group_by(Referral.case_id).subquery())
-    to_acceptance = _medians(
-        session, _days(Case.created_at, first_acceptance.c.accepted_at), Case.village_code,
-        select(Case.village_code).join(first_acceptance, first_acceptance.c.case_id == Case.id)
-        .where(in_area, in_period))
-    villages = session.execute(
-        select(Region.code, Region.name).where(
-            Region.level == RegionLevel.VILLAGE, within_prefix(Region.code, area.code))
-        .order_by(Region.code)).all()
-    rows = []
-    for code, name in villages:
-        counted = counts.get(code)
-        last = last_violence.get(code)
-        rows.append({
-            "code": code,
-            "name": name,
-            "violence_cases": counted.violence if counted else 0,
-            "stunting_risk_cases": counted.stunting if counted else 0,
-            "open_cases": still_open.get(code, 0),
-            "days_since_last_violence_case": (period.end - _aware(last)).days if last else None,
-            "overdue_referrals": overdue.get(code, 0),
-            "median_days_to_triage": to_triage.get(code),
-            "median_days_to_first_acceptance": to_acceptance.get(code),
-        })
-    return rows
 
 
 def suppress_small_counts(rows: list[dict]) -> list[dict]:
     """Counts of 1-2 in one kelurahan could single a child out: shown as null, flagged.
-    Medians over fewer than three cases are withheld too."""
+    Medians and the days since the last case, over fewer than three cases, are withheld too."""
     suppressed_rows = []
     for row in rows:
         row = dict(row)
         hidden = [name for name in KELURAHAN_COUNTS if row[name] in (1, 2)]
-        small = (row["violence_cases"] or 0) + (row["stunting_risk_cases"] or 0) < 3
-        if small:
+        if (row["violence_cases"] or 0) + (row["stunting_risk_cases"] or 0) < 3:
             hidden += [name for name in ("median_days_to_triage",
                                          "median_days_to_first_acceptance",
                                          "days_since_last_violence_case")
@@ -144,38 +126,114 @@ def suppress_small_counts(rows: list[dict]) -> list[dict]:
     return suppressed_rows
 
 
-def _totals(*, session, area, period, rows) -> dict:
-    in_area = within_prefix(Case.village_code, area.code)
-    in_period = and_(Case.created_at >= period.start, Case.created_at < period.end)
-    by_type_columns = [
-        func.count().filter(_has_violence_type(session, kind)).label(kind.value)
-        for kind in ViolenceType
+def _period_grid(scope: Scope) -> list[dict]:
+    """The period's cases counted per kelurahan and month, in one pass."""
+    month = _month_of(scope, Case.created_at)
+    violence = Case.category == Category.VIOLENCE
+    triage_late = case((Case.triaged_at.is_(None), Case.triage_due_at <= scope.now),
+                       else_=Case.triaged_at > Case.triage_due_at)
+    columns = [
+        Case.village_code, month.label("month"),
+        func.count().filter(violence).label("violence"),
+        func.count().filter(Case.category == Category.STUNTING_RISK).label("stunting"),
+        func.count().filter(Case.triaged_at <= Case.triage_due_at).label("triage_on_time"),
+        func.count().filter(triage_late).label("triage_late"),
+        *(func.count().filter(violence, _has_violence_type(scope, kind)).label(kind.value)
+          for kind in ViolenceType),
     ]
-    by_type = session.execute(
-        select(*by_type_columns).where(in_area, in_period,
-                                       Case.category == Category.VIOLENCE)).one()
-    closed = dict(session.execute(
+    return [dict(row._mapping) for row in scope.session.execute(
+        select(*columns).where(scope.cases_in_period()).group_by(Case.village_code, month))]
+
+
+def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
+    """One row per kelurahan of the area, also for kelurahan without any case."""
+    counted = defaultdict(lambda: {"violence": 0, "stunting": 0})
+    for cell in grid:
+        counted[cell["village_code"]]["violence"] += cell["violence"]
+        counted[cell["village_code"]]["stunting"] += cell["stunting"]
+    still_open = dict(scope.session.execute(
+        select(Case.village_code, func.count())
+        .where(Case.status.in_(OPEN_STATUSES), scope.cases_in_area(),
+               Case.created_at < scope.period.end)
+        .group_by(Case.village_code)).all())
+    last_violence = dict(scope.session.execute(
+        select(Case.village_code, func.max(Case.created_at))
+        .where(Case.category == Category.VIOLENCE, scope.cases_in_area(),
+               Case.created_at < scope.period.end)
+        .group_by(Case.village_code)).all())
+    overdue = dict(scope.session.execute(
+        select(Case.village_code, func.count(Referral.id))
+        .join(Case, Case.id == Referral.case_id)
+        .where(Referral.status == ReferralStatus.PENDING, Referral.due_at <= scope.now,
+               scope.cases_in_area())
+        .group_by(Case.village_code)).all())
+    to_triage = _medians(scope, select(
+        Case.village_code, _days(Case.created_at, Case.triaged_at).label("days"))
+        .where(scope.cases_in_period(), Case.triaged_at.is_not(None)))
+    first_acceptance = (
+        select(Case.village_code,
+               _days(Case.created_at, func.min(Referral.accepted_at)).label("days"))
+        .join(Referral, Referral.case_id == Case.id)
+        .where(scope.cases_in_period(), Referral.accepted_at.is_not(None))
+        .group_by(Case.id, Case.village_code, Case.created_at))
+    to_acceptance = _medians(scope, first_acceptance)
+    villages = scope.session.execute(
+        select(Region.code, Region.name).where(
+            Region.level == RegionLevel.VILLAGE, within_prefix(Region.code, scope.area.code))
+        .order_by(Region.code)).all()
+    return [{
+        "code": code,
+        "name": name,
+        "violence_cases": counted[code]["violence"],
+        "stunting_risk_cases": counted[code]["stunting"],
+        "open_cases": still_open.get(code, 0),
+        "days_since_last_violence_case": (
+            (scope.period.end - _aware(last_violence[code])).days
+            if code in last_violence else None),
+        "overdue_referrals": overdue.get(code, 0),
+        "median_days_to_triage": to_triage.get(code),
+        "median_days_to_first_acceptance": to_acceptance.get(code),
+    } for code, name in villages]
+
+
+def _referrals_of_period(scope: Scope) -> dict:
+    """Outcomes per agency and acceptance on time, for the referrals of the period's cases;
+    a referral still pending past its due time counts as late."""
+    late = case((Referral.accepted_at.is_not(None), Referral.accepted_at > Referral.due_at),
+                (Referral.status == ReferralStatus.PENDING, Referral.due_at <= scope.now),
+                else_=False)
+    by_agency = defaultdict(dict)
+    on_time = late_count = 0
+    for agency, status, number, in_time, too_late in scope.session.execute(
+            select(Referral.agency_code, Referral.status, func.count(),
+                   func.count().filter(Referral.accepted_at <= Referral.due_at),
+                   func.count().filter(late))
+            .join(Case, Case.id == Referral.case_id)
+            .where(scope.cases_in_period())
+            .group_by(Referral.agency_code, Referral.status)):
+        by_agency[agency][status.value] = number
+        on_time += in_time
+        late_count += too_late
+    outcomes = []
+    for agency in sorted(by_agency):
+        by_status = {status.value: by_agency[agency].get(status.value, 0)
+                     for status in ReferralStatus}
+        total = sum(by_status.values())
+        outcomes.append({"agency": agency, "referrals": total, **by_status,
+                         "completed_pct": round(100 * by_status["completed"] / total, 1)})
+    return {"outcomes": outcomes, "on_time": on_time, "late": late_count}
+
+
+def _closed_by_reason(scope: Scope) -> dict:
+    closed = dict(scope.session.execute(
         select(Case.closure_reason, func.count())
-        .where(in_area, Case.closed_at >= period.start, Case.closed_at < period.end)
+        .where(Case.closed_at >= scope.period.start, Case.closed_at < scope.period.end,
+               scope.cases_in_area())
         .group_by(Case.closure_reason)).all())
-    return {
-        "violence_cases": sum(row["violence_cases"] for row in rows),
-        "violence_by_type": {kind.value: by_type._mapping[kind.value] for kind in ViolenceType},
-        "stunting_risk_cases": sum(row["stunting_risk_cases"] for row in rows),
-        "open_cases": sum(row["open_cases"] for row in rows),
-        "closed_by_reason": {reason.value: closed.get(reason, 0) for reason in ClosureReason},
-        **_nutrition(session=session, area=area, period=period),
-    }
+    return {reason.value: closed.get(reason, 0) for reason in ClosureReason}
 
 
-def _has_violence_type(session, kind: ViolenceType):
-    """Whether a case's violence_types (a JSON list) holds KIND, on either backend."""
-    if session.get_bind().dialect.name == "postgresql":
-        return type_coerce(Case.violence_types, JSONB).contains([kind.value])
-    return func.json_extract(Case.violence_types, "$").like(f'%"{kind.value}"%')
-
-
-def _nutrition(*, session, area, period) -> dict:
+def _nutrition(scope: Scope) -> dict:
     """Children measured in the period, and the share stunted / wasted / underweight at
     their latest measurement of the period."""
     ranked = (
@@ -184,97 +242,41 @@ def _nutrition(*, session, area, period) -> dict:
             order_by=(Measurement.measured_on.desc(), Measurement.created_at.desc()),
         ).label("rank"))
         .join(Child, Child.id == Measurement.child_id)
-        .where(within_prefix(Child.village_code, area.code),
-               Measurement.measured_on >= period.first_day,
-               Measurement.measured_on <= period.last_day)
+        .where(within_prefix(Child.village_code, scope.area.code),
+               Measurement.measured_on >= scope.period.first_day,
+               Measurement.measured_on <= scope.period.last_day)
         .subquery())
-    latest = session.execute(select(
+    measured, stunted, wasted, underweight = scope.session.execute(select(
         func.count(),
         func.count().filter(ranked.c.haz < -2),
         func.count().filter(ranked.c.whz < -2),
         func.count().filter(ranked.c.waz < -2),
     ).where(ranked.c.rank == 1)).one()
-    measured, stunted, wasted, underweight = latest
-
-    def share(part):
-        return round(100 * part / measured, 1) if measured else None
-
-    return {"children_measured": measured, "stunted_pct": share(stunted),
-            "wasted_pct": share(wasted), "underweight_pct": share(underweight)}
+    return {"children_measured": measured, "stunted_pct": _pct(stunted, measured - stunted),
+            "wasted_pct": _pct(wasted, measured - wasted),
+            "underweight_pct": _pct(underweight, measured - underweight)}
 
 
-def _monthly(*, session, area, period) -> list[dict]:
-    month = _month_of(session, Case.created_at)
-    counted = {
-        row.month: row for row in session.execute(
-            select(month.label("month"),
-                   func.count().filter(Case.category == Category.VIOLENCE).label("violence"),
-                   func.count().filter(Case.category == Category.STUNTING_RISK
-                                       ).label("stunting"))
-            .where(within_prefix(Case.village_code, area.code),
-                   Case.created_at >= period.start, Case.created_at < period.end)
-            .group_by(month))
-    }
+def _monthly(period: Period, grid: list[dict]) -> list[dict]:
+    by_month = defaultdict(lambda: {"violence": 0, "stunting": 0})
+    for cell in grid:
+        by_month[cell["month"]]["violence"] += cell["violence"]
+        by_month[cell["month"]]["stunting"] += cell["stunting"]
     series = []
     year, number = period.first_day.year, period.first_day.month
     while (year, number) <= (period.last_day.year, period.last_day.month):
         key = f"{year:04d}-{number:02d}"
-        row = counted.get(key)
-        series.append({"month": key, "violence_cases": row.violence if row else 0,
-                       "stunting_risk_cases": row.stunting if row else 0})
+        series.append({"month": key, "violence_cases": by_month[key]["violence"],
+                       "stunting_risk_cases": by_month[key]["stunting"]})
         year, number = (year + 1, 1) if number == 12 else (year, number + 1)
     return series
 
 
-def _sla(*, session, area, period, now) -> dict:
-    """Share of cases triaged by their deadline, and of referrals accepted by theirs; an item
-    still waiting past its deadline counts as late, one waiting within it is not counted."""
-    in_area = within_prefix(Case.village_code, area.code)
-    triage = session.execute(
-        select(
-            func.count().filter(Case.triaged_at <= Case.triage_due_at),
-            func.count().filter(case((Case.triaged_at.is_(None), Case.triage_due_at <= now),
-                                     else_=Case.triaged_at > Case.triage_due_at)),
-        ).where(in_area, Case.created_at >= period.start, Case.created_at < period.end)).one()
-    acceptance = session.execute(
-        select(
-            func.count().filter(Referral.accepted_at <= Referral.due_at),
-            func.count().filter(case(
-                (Referral.accepted_at.is_not(None), Referral.accepted_at > Referral.due_at),
-                (Referral.status == ReferralStatus.PENDING, Referral.due_at <= now),
-                else_=False)),
-        ).join(Case, Case.id == Referral.case_id)
-        .where(in_area, Referral.created_at >= period.start,
-               Referral.created_at < period.end)).one()
-
-    def pct(on_time, late):
-        return round(100 * on_time / (on_time + late), 1) if on_time + late else None
-
-    return {
-        "triage_on_time_pct": pct(*triage), "triage_on_time": triage[0],
-        "triage_late": triage[1],
-        "acceptance_on_time_pct": pct(*acceptance), "acceptance_on_time": acceptance[0],
-        "acceptance_late": acceptance[1],
-    }
-
-
-def _referral_outcomes(*, session, area, period) -> list[dict]:
-    counted = defaultdict(dict)
-    for agency, status, number in session.execute(
-            select(Referral.agency_code, Referral.status, func.count())
-            .join(Case, Case.id == Referral.case_id)
-            .where(within_prefix(Case.village_code, area.code),
-                   Referral.created_at >= period.start, Referral.created_at < period.end)
-            .group_by(Referral.agency_code, Referral.status)):
-        counted[agency][status.value] = number
-    outcomes = []
-    for agency in sorted(counted):
-        by_status = {status.value: counted[agency].get(status.value, 0)
-                     for status in ReferralStatus}
-        total = sum(by_status.values())
-        outcomes.append({"agency": agency, "referrals": total, **by_status,
-                         "completed_pct": round(100 * by_status["completed"] / total, 1)})
-    return outcomes
+def _has_violence_type(scope: Scope, kind: ViolenceType):
+    """Whether a case's violence_types (a JSON list) holds KIND, on either backend."""
+    if scope.postgresql:
+        return type_coerce(Case.violence_types, JSONB).contains([kind.value])
+    return func.json_extract(Case.violence_types, "$").like(f'%"{kind.value}"%')
 
 
 def _days(start, end):
@@ -282,26 +284,29 @@ def _days(start, end):
     return (func.extract("epoch", end) - func.extract("epoch", start)) / SECONDS_PER_DAY
 
 
-def _medians(session, duration, group, base) -> dict:
-    """Median of DURATION per GROUP over the rows of BASE (percentile_cont on PostgreSQL;
-    the embedded database has no median, so its few durations are sorted here)."""
-    query = base.add_columns(duration.label("days"))
-    if session.get_bind().dialect.name == "postgresql":
-        grouped = query.subquery()
-        return {code: round(value, 1) for code, value in session.execute(
+def _medians(scope: Scope, durations) -> dict:
+    """Median of the `days` column of DURATIONS per `village_code` (percentile_cont on
+    PostgreSQL; the embedded database has no median, so its few durations are sorted here)."""
+    if scope.postgresql:
+        grouped = durations.subquery()
+        return {code: round(value, 1) for code, value in scope.session.execute(
             select(grouped.c.village_code,
                    func.percentile_cont(0.5).within_group(grouped.c.days))
             .group_by(grouped.c.village_code))}
     by_group = defaultdict(list)
-    for code, days in session.execute(query):
+    for code, days in scope.session.execute(durations):
         by_group[code].append(days)
     return {code: round(statistics.median(values), 1) for code, values in by_group.items()}
 
 
-def _month_of(session, column):
-    if session.get_bind().dialect.name == "postgresql":
+def _month_of(scope: Scope, column):
+    if scope.postgresql:
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
     return func.strftime("%Y-%m", column)
+
+
+def _pct(part: int, rest: int) -> float | None:
+    return round(100 * part / (part + rest), 1) if part + rest else None
 
 
 def _aware(moment: datetime) -> datetime:
