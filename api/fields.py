@@ -1,7 +1,7 @@
 """marshmallow fields shared by every domain's schemas: strict on the way in, UTC out."""
 
 import re
-from datetime import UTC
+from datetime import UTC, date
 
 import marshmallow as ma
 
@@ -75,3 +75,26 @@ class Day(ma.fields.Date):
 def digits(minimum: int, maximum: int, error: str) -> ma.validate.Regexp:
     """ASCII digits only (\\d would admit other scripts' digits), whole value."""
     return ma.validate.Regexp(rf"[0-9]{{{minimum},{maximum}}}\Z", error=error)
+
+
+class StrictSchema(ma.Schema):
+    """An input schema: unknown fields are refused, not ignored (mass assignment)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+def code(codes, **kwargs) -> ma.fields.Enum:
+    """A field holding one code of the vocabulary CODES, written as its value."""
+    return ma.fields.Enum(codes, by_value=True, **kwargs)
+
+
+def unique(values) -> None:
+    """Validator: each value of a list at most once."""
+    if len(set(values)) != len(values):
+        raise ma.ValidationError("Each value may appear once.")
+
+
+def not_in_future(value: date) -> None:
+    if value > date.today():
+        raise ma.ValidationError("Must not be in the future.")

@@ -145,7 +145,7 @@ def fill(engine, case_count: int) -> str:
         raw.commit()
         # what autovacuum does on a live database: statistics, and a visibility map so the
         # covering indexes answer without visiting the table
-        raw.autocommit = True
+        raw.driver_connection.autocommit = True
         cursor.execute("VACUUM ANALYZE")
     with Session(engine) as session:
         counts = {name: session.scalar(text(f"SELECT count(*) FROM {name}"))

@@ -9,7 +9,18 @@ from marshmallow import validate
 from api.auth.policy import CaseView
 from api.children.age import ADULT_AGE_MONTHS, is_child
 from api.children.identity import kk_problems, nik_problems
-from api.fields import Count, Day, Flag, Text, UtcTimestamp, digits
+from api.fields import (
+    Count,
+    Day,
+    Flag,
+    StrictSchema,
+    Text,
+    UtcTimestamp,
+    code,
+    digits,
+    not_in_future,
+    unique,
+)
 from api.vocabularies.codes import (
     CaseStatus,
     CaseTag,
@@ -30,22 +41,8 @@ VILLAGE_CODE = digits(10, 10, "A kelurahan code has 10 digits.")
 NEIGHBOURHOOD = validate.Regexp(r"(?!0+\Z)[0-9]{1,3}\Z", error="Give the RT/RW number (1-999).")
 
 
-def _enum(codes, **kwargs):
-    return ma.fields.Enum(codes, by_value=True, **kwargs)
-
-
 def _enum_list(codes, **kwargs):
-    return ma.fields.List(_enum(codes), validate=_unique, **kwargs)
-
-
-def _unique(values):
-    if len(set(values)) != len(values):
-        raise ma.ValidationError("Each value may appear once.")
-
-
-def _not_in_future(value: date):
-    if value > date.today():
-        raise ma.ValidationError("Must not be in the future.")
+    return ma.fields.List(code(codes), validate=unique, **kwargs)
 
 
 def _valid_nik(value: str):
@@ -59,14 +56,9 @@ def _valid_kk(value: str):
 
 
 def _a_child(value: date):
-    _not_in_future(value)
+    not_in_future(value)
     if not is_child(value, date.today()):
         raise ma.ValidationError("The person must be under 18 years old.")
-
-
-class Strict(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
 
 
 # ---------- input ----------
@@ -79,11 +71,11 @@ class ChildFieldsMixin:
                                   metadata={"description": "Kind of disability, if any"})
 
 
-class ChildReportSchema(ChildFieldsMixin, Strict):
+class ChildReportSchema(ChildFieldsMixin, StrictSchema):
     """The child a report is about: birth_date, or age_months when the date is not known."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=120))
-    sex = _enum(Sex, required=True)
+    sex = code(Sex, required=True)
     birth_date = Day(validate=_a_child)
     age_months = Count(
         validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
@@ -96,9 +88,9 @@ class ChildReportSchema(ChildFieldsMixin, Strict):
             raise ma.ValidationError("Give either birth_date or age_months.", "birth_date")
 
 
-class ChildCorrectionSchema(ChildFieldsMixin, Strict):
+class ChildCorrectionSchema(ChildFieldsMixin, StrictSchema):
     name = Text(validate=validate.Length(min=1, max=120))
-    sex = _enum(Sex)
+    sex = code(Sex)
     birth_date = Day(validate=_a_child)
     age_months = Count(
         validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
@@ -111,7 +103,7 @@ class ChildCorrectionSchema(ChildFieldsMixin, Strict):
             raise ma.ValidationError("Give either birth_date or age_months.", "birth_date")
 
 
-class HouseholdInputSchema(Strict):
+class HouseholdInputSchema(StrictSchema):
     kk_number = Text(allow_none=True, validate=_valid_kk,
                                  metadata={"description": "Family card (Kartu Keluarga) number"})
     head_name = Text(allow_none=True, validate=validate.Length(max=120))
@@ -127,23 +119,23 @@ class HouseholdInputSchema(Strict):
 class CaseFieldsMixin:
     violence_types = _enum_list(ViolenceType)
     tags = _enum_list(CaseTag)
-    incident_date = Day(allow_none=True, validate=_not_in_future)
-    incident_place = _enum(IncidentPlace, allow_none=True)
+    incident_date = Day(allow_none=True, validate=not_in_future)
+    incident_place = code(IncidentPlace, allow_none=True)
     description = Text(allow_none=True, validate=validate.Length(max=10_000))
-    perpetrator_relation = _enum(PerpetratorRelation, allow_none=True)
+    perpetrator_relation = code(PerpetratorRelation, allow_none=True)
     rw = Text(allow_none=True, validate=NEIGHBOURHOOD)
     rt = Text(allow_none=True, validate=NEIGHBOURHOOD)
     address = Text(allow_none=True, validate=validate.Length(max=255))
 
 
-class CaseReportSchema(CaseFieldsMixin, Strict):
+class CaseReportSchema(CaseFieldsMixin, StrictSchema):
     """A new report. Reporters give the child; caseworkers may name a known child_id."""
 
-    category = _enum(Category, required=True)
+    category = code(Category, required=True)
     village_code = Text(required=True, validate=VILLAGE_CODE)
     emergency = Flag(load_default=False,
                                   metadata={"description": "The child is in immediate danger"})
-    source = _enum(Source, metadata={"description": "Caseworkers only: how the report came in"})
+    source = code(Source, metadata={"description": "Caseworkers only: how the report came in"})
     child = ma.fields.Nested(ChildReportSchema)
     child_id = ma.fields.UUID(metadata={"description": "A known child of your areas "
                                                        "(e.g. from a posyandu measurement)"})
@@ -162,7 +154,7 @@ class CaseReportSchema(CaseFieldsMixin, Strict):
             raise ma.ValidationError(errors)
 
 
-class CaseCorrectionSchema(CaseFieldsMixin, Strict):
+class CaseCorrectionSchema(CaseFieldsMixin, StrictSchema):
     """Corrections to a report's facts (status, risk and closure have their own actions)."""
 
     village_code = Text(validate=VILLAGE_CODE)
@@ -172,9 +164,9 @@ class CaseCorrectionSchema(CaseFieldsMixin, Strict):
 
 
 class CaseQuerySchema(ma.Schema):
-    status = _enum(CaseStatus)
-    category = _enum(Category)
-    risk_level = _enum(RiskLevel)
+    status = code(CaseStatus)
+    category = code(Category)
+    risk_level = code(RiskLevel)
     village_code = Text(
         validate=digits(2, 10, "A region code prefix: 2-10 digits."),
         metadata={"description": "Region code prefix: 6471 = all of Kota Balikpapan"},
@@ -204,8 +196,8 @@ class CaseReporterViewSchema(ma.Schema):
 
     id = ma.fields.UUID()
     reference = ma.fields.String()
-    category = _enum(Category)
-    status = _enum(CaseStatus)
+    category = code(Category)
+    status = code(CaseStatus)
     created_at = UtcTimestamp()
     updated_at = UtcTimestamp()
 
@@ -214,7 +206,7 @@ class ChildViewSchema(ma.Schema):
     id = ma.fields.UUID()
     name = ma.fields.String()
     nik = ma.fields.String(allow_none=True)
-    sex = _enum(Sex)
+    sex = code(Sex)
     birth_date = ma.fields.Date()
     birth_date_estimated = ma.fields.Boolean()
     age_months = ma.fields.Integer(metadata={"description": "Completed months of age today"})
@@ -243,27 +235,27 @@ class PossibleDuplicateSchema(ma.Schema):
 
 class ReporterRefSchema(ma.Schema):
     id = ma.fields.UUID()
-    role = _enum(Role)
+    role = code(Role)
 
 
 class CaseFullViewSchema(CaseReporterViewSchema):
     """Everything about a case: caseworkers and supervisors within their areas."""
 
-    closure_reason = _enum(ClosureReason, allow_none=True)
-    risk_level = _enum(RiskLevel, allow_none=True)
+    closure_reason = code(ClosureReason, allow_none=True)
+    risk_level = code(RiskLevel, allow_none=True)
     emergency = ma.fields.Boolean()
     needs_attention = ma.fields.Boolean()
     violence_types = ma.fields.List(ma.fields.String())
     tags = ma.fields.List(ma.fields.String())
     incident_date = ma.fields.Date(allow_none=True)
-    incident_place = _enum(IncidentPlace, allow_none=True)
+    incident_place = code(IncidentPlace, allow_none=True)
     description = ma.fields.String(allow_none=True)
-    perpetrator_relation = _enum(PerpetratorRelation, allow_none=True)
+    perpetrator_relation = code(PerpetratorRelation, allow_none=True)
     village_code = ma.fields.String()
     rw = ma.fields.String(allow_none=True)
     rt = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)
-    source = _enum(Source)
+    source = code(Source)
     reporter = ma.fields.Nested(ReporterRefSchema, attribute="reporter_summary")
     assigned_to = ma.fields.UUID(allow_none=True)
     child = ma.fields.Nested(ChildViewSchema)
@@ -288,15 +280,15 @@ class CaseSchema(CaseFullViewSchema):
         return CaseReporterViewSchema(many=self.many).dump(obj, many=many)
 
 
-class CaseTriageSchema(Strict):
-    risk_level = _enum(RiskLevel, required=True)
+class CaseTriageSchema(StrictSchema):
+    risk_level = code(RiskLevel, required=True)
     emergency = Flag()
     assigned_to = ma.fields.UUID(metadata={"description": "A caseworker of the case's area"})
     note = Text(validate=validate.Length(max=4000))
 
 
-class CaseTransitionSchema(Strict):
-    to = _enum(CaseStatus, required=True)
+class CaseTransitionSchema(StrictSchema):
+    to = code(CaseStatus, required=True)
     reason = Text(validate=validate.Length(max=2000), metadata={
         "description": "When closing: the closure_reason code; otherwise why"})
     note = Text(validate=validate.Length(max=4000))
@@ -304,7 +296,7 @@ class CaseTransitionSchema(Strict):
 
 class ActorSchema(ma.Schema):
     id = ma.fields.UUID(attribute="actor_id", allow_none=True)
-    role = _enum(Role, attribute="actor_role", allow_none=True)
+    role = code(Role, attribute="actor_role", allow_none=True)
 
 
 class CaseEventSchema(ma.Schema):
@@ -314,8 +306,8 @@ class CaseEventSchema(ma.Schema):
     at = UtcTimestamp()
     actor = ma.fields.Function(lambda event: ActorSchema().dump(event))
     kind = ma.fields.String()
-    from_status = _enum(CaseStatus, allow_none=True)
-    to_status = _enum(CaseStatus, allow_none=True)
+    from_status = code(CaseStatus, allow_none=True)
+    to_status = code(CaseStatus, allow_none=True)
     referral_id = ma.fields.UUID(allow_none=True)
     details = ma.fields.Dict()
     note = ma.fields.String(allow_none=True)

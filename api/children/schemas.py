@@ -1,6 +1,5 @@
 """Child and measurement payloads."""
 
-from datetime import date
 
 import marshmallow as ma
 from flask import g
@@ -9,22 +8,8 @@ from marshmallow import validate
 from api.auth.policy import CaseView
 from api.cases.schemas import NEIGHBOURHOOD, VILLAGE_CODE, _valid_nik
 from api.children.growth import HazCategory, Position, WazCategory, WhzCategory
-from api.fields import Day, Text, UtcTimestamp
+from api.fields import Day, StrictSchema, Text, UtcTimestamp, code, not_in_future
 from api.vocabularies.codes import CaseStatus, Category, Sex
-
-
-def _enum(codes, **kwargs):
-    return ma.fields.Enum(codes, by_value=True, **kwargs)
-
-
-def _not_in_future(value: date):
-    if value > date.today():
-        raise ma.ValidationError("Must not be in the future.")
-
-
-class Strict(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
 
 
 class Measure(ma.fields.Float):
@@ -39,27 +24,27 @@ class Measure(ma.fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class MeasuredChildSchema(Strict):
+class MeasuredChildSchema(StrictSchema):
     """A child measured for the first time."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=120))
-    sex = _enum(Sex, required=True)
-    birth_date = Day(required=True, validate=_not_in_future)
+    sex = code(Sex, required=True)
+    birth_date = Day(required=True, validate=not_in_future)
     nik = Text(allow_none=True, validate=_valid_nik)
     village_code = Text(required=True, validate=VILLAGE_CODE)
     rt = Text(allow_none=True, validate=NEIGHBOURHOOD)
     rw = Text(allow_none=True, validate=NEIGHBOURHOOD)
 
 
-class MeasurementInputSchema(Strict):
+class MeasurementInputSchema(StrictSchema):
     """A weighing and measuring at the posyandu: name a known child_id or describe a child."""
 
     child_id = ma.fields.UUID()
     child = ma.fields.Nested(MeasuredChildSchema)
-    measured_on = Day(required=True, validate=_not_in_future)
+    measured_on = Day(required=True, validate=not_in_future)
     weight_kg = Measure(required=True, validate=validate.Range(min=0.5, max=40))
     height_cm = Measure(required=True, validate=validate.Range(min=35, max=130))
-    position = _enum(Position, required=True,
+    position = code(Position, required=True,
                      metadata={"description": "lying: length; standing: height"})
     muac_cm = Measure(allow_none=True, validate=validate.Range(min=5, max=30),
                       metadata={"description": "Mid-upper arm circumference (LILA)"})
@@ -80,15 +65,15 @@ class MeasurementSchema(ma.Schema):
     age_days = ma.fields.Integer()
     weight_kg = ma.fields.Float()
     height_cm = ma.fields.Float()
-    position = _enum(Position)
+    position = code(Position)
     muac_cm = ma.fields.Float(allow_none=True)
     haz = ma.fields.Float(metadata={"description": "Length/height-for-age z"})
     waz = ma.fields.Float(metadata={"description": "Weight-for-age z"})
     whz = ma.fields.Float(allow_none=True, metadata={
         "description": "Weight-for-length/height z (null outside 45-110 / 65-120 cm)"})
-    haz_category = _enum(HazCategory)
-    waz_category = _enum(WazCategory)
-    whz_category = _enum(WhzCategory, allow_none=True)
+    haz_category = code(HazCategory)
+    waz_category = code(WazCategory)
+    whz_category = code(WhzCategory, allow_none=True)
     case_id = ma.fields.UUID(allow_none=True, metadata={
         "description": "The stunting-risk case this measurement opened or found open"})
     created_at = UtcTimestamp()
@@ -97,8 +82,8 @@ class MeasurementSchema(ma.Schema):
 class ChildCaseLinkSchema(ma.Schema):
     id = ma.fields.UUID()
     reference = ma.fields.String()
-    category = _enum(Category)
-    status = _enum(CaseStatus)
+    category = code(Category)
+    status = code(CaseStatus)
 
 
 class ChildSchema(ma.Schema):
@@ -107,7 +92,7 @@ class ChildSchema(ma.Schema):
     id = ma.fields.UUID()
     name = ma.fields.String()
     nik = ma.fields.String(allow_none=True)
-    sex = _enum(Sex)
+    sex = code(Sex)
     birth_date = ma.fields.Date()
     birth_date_estimated = ma.fields.Boolean()
     age_months = ma.fields.Integer()

@@ -8,7 +8,7 @@ from api.agencies.schemas import AGENCY_CODE
 from api.auth.policy import CaseView
 from api.cases.schemas import HouseholdViewSchema
 from api.children.schemas import MeasurementSchema
-from api.fields import Count, Flag, Text, UtcTimestamp
+from api.fields import Count, Flag, StrictSchema, Text, UtcTimestamp, code, unique
 from api.vocabularies.codes import (
     Category,
     EconomicStressor,
@@ -20,34 +20,20 @@ from api.vocabularies.codes import (
 )
 
 
-def _enum(codes, **kwargs):
-    return ma.fields.Enum(codes, by_value=True, **kwargs)
-
-
-def _unique(values):
-    if len(set(values)) != len(values):
-        raise ma.ValidationError("Each value may appear once.")
-
-
 def _code(codes, **kwargs):
     """A code kept as a plain string (routing conditions are stored as JSON)."""
     return ma.fields.String(validate=validate.OneOf([c.value for c in codes]), **kwargs)
 
 
 def _codes(codes):
-    return ma.fields.List(_code(codes), validate=[validate.Length(min=1), _unique])
-
-
-class Strict(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+    return ma.fields.List(_code(codes), validate=[validate.Length(min=1), unique])
 
 
 # ---------- the agency view of a case (DESIGN §4) ----------
 
 class AgencyChildViewSchema(ma.Schema):
     name = ma.fields.String()
-    sex = _enum(Sex)
+    sex = code(Sex)
     birth_date = ma.fields.Date()
     birth_date_estimated = ma.fields.Boolean()
     age_months = ma.fields.Integer()
@@ -58,8 +44,8 @@ class AgencyCaseViewSchema(ma.Schema):
     or the perpetrator."""
 
     reference = ma.fields.String()
-    category = _enum(Category)
-    risk_level = _enum(RiskLevel, allow_none=True)
+    category = code(Category)
+    risk_level = code(RiskLevel, allow_none=True)
     emergency = ma.fields.Boolean()
     child = ma.fields.Nested(AgencyChildViewSchema)
     village_code = ma.fields.String()
@@ -83,8 +69,8 @@ class ReferralSchema(ma.Schema):
     case_id = ma.fields.UUID()
     case_reference = ma.fields.Function(lambda referral: referral.case.reference)
     agency = ma.fields.String(attribute="agency_code")
-    service = _enum(Service)
-    status = _enum(ReferralStatus)
+    service = code(Service)
+    status = code(ReferralStatus)
     rule = ma.fields.String(attribute="rule_id", allow_none=True,
                             metadata={"description": "The routing rule that proposed it"})
     note = ma.fields.String(allow_none=True)
@@ -109,7 +95,7 @@ class ReferralSchema(ma.Schema):
 class ReferralQuerySchema(ma.Schema):
     case_id = ma.fields.UUID()
     agency = Text(validate=AGENCY_CODE)
-    status = _enum(ReferralStatus)
+    status = code(ReferralStatus)
     overdue = ma.fields.Boolean(metadata={"description": "Pending past its acceptance due time"})
     updated_after = ma.fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
     cursor = Text(validate=validate.Regexp(r"s[0-9]{1,18}\Z", error="Not a cursor."),
@@ -117,8 +103,8 @@ class ReferralQuerySchema(ma.Schema):
     page_size = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
-class ReferralMoveSchema(Strict):
-    to = _enum(ReferralStatus, required=True)
+class ReferralMoveSchema(StrictSchema):
+    to = code(ReferralStatus, required=True)
     reason = Text(validate=validate.Length(max=2000),
                               metadata={"description": "Required to decline or cancel"})
     outcome = Text(validate=validate.Length(max=4000),
@@ -128,9 +114,9 @@ class ReferralMoveSchema(Strict):
                                           metadata={"description": "The agency's own id"})
 
 
-class ManualReferralSchema(Strict):
+class ManualReferralSchema(StrictSchema):
     agency = Text(required=True, validate=AGENCY_CODE)
-    service = _enum(Service, required=True)
+    service = code(Service, required=True)
     note = Text(validate=validate.Length(max=4000))
     due_in_hours = Count(load_default=72, validate=validate.Range(min=1, max=720))
 
@@ -148,7 +134,7 @@ class PlanItemSchema(ma.Schema):
         metadata={"description": "Set when an open referral exists: routing skips it"})
 
 
-class AgeRangeSchema(Strict):
+class AgeRangeSchema(StrictSchema):
     min = Count(load_default=0, validate=validate.Range(min=0, max=17))
     max = Count(load_default=17, validate=validate.Range(min=0, max=17))
 
@@ -167,7 +153,7 @@ class ConditionsMixin:
     welfare_decile_max = Count(validate=validate.Range(min=1, max=10))
 
 
-class AlternativeConditionsSchema(ConditionsMixin, Strict):
+class AlternativeConditionsSchema(ConditionsMixin, StrictSchema):
     """One alternative of `any_of`."""
 
     @ma.validates_schema
@@ -176,19 +162,19 @@ class AlternativeConditionsSchema(ConditionsMixin, Strict):
             raise ma.ValidationError("An alternative needs at least one condition.")
 
 
-class RuleConditionsSchema(ConditionsMixin, Strict):
+class RuleConditionsSchema(ConditionsMixin, StrictSchema):
     category = _code(Category, required=True)
     any_of = ma.fields.List(ma.fields.Nested(AlternativeConditionsSchema),
                             validate=validate.Length(min=1))
 
 
-class RoutingRuleSchema(Strict):
+class RoutingRuleSchema(StrictSchema):
     id = Text(required=True, validate=validate.Regexp(
         r"[a-z0-9][a-z0-9_-]{1,63}\Z", error="Lower-case letters, digits, - and _."))
     description = Text(required=True, validate=validate.Length(min=1, max=255))
     when = ma.fields.Nested(RuleConditionsSchema, required=True)
     agency = Text(required=True, validate=AGENCY_CODE, attribute="agency_code")
-    service = _enum(Service, required=True)
+    service = code(Service, required=True)
     due_in_hours = Count(required=True, validate=validate.Range(min=1, max=720))
 
 
@@ -205,5 +191,5 @@ class RoutingRuleSetSchema(RoutingRuleSchema):
                                      "reach someone.")
 
 
-class NoBodySchema(Strict):
+class NoBodySchema(StrictSchema):
     """This action takes no body."""
