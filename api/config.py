@@ -57,6 +57,8 @@ def from_environment() -> dict:
         "IDEMPOTENCY_CLAIM_TIMEOUT": timedelta(
             seconds=float(os.environ.get("LINDUNG_IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS", 120))
         ),
+        # the cities' calendar: periods and months of the statistics are local days
+        "TIMEZONE": os.environ.get("LINDUNG_TIMEZONE", "Asia/Makassar"),
         "API_TITLE": API_TITLE,
         "API_VERSION": API_VERSION,
         "OPENAPI_VERSION": OPENAPI_VERSION,

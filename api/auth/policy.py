@@ -50,6 +50,7 @@ class Scope(enum.StrEnum):
     AREA = "area"  # objects located in one of the caller's areas
     OWN_REPORTS = "own_reports"  # cases the caller reported themselves
     AGENCY = "agency"  # referrals addressed to the caller's agency
+    MEASURED_IN_AREA = "measured_in_area"  # children of the caller's areas weighed there
 
 
 class CaseView(enum.StrEnum):
@@ -92,10 +93,13 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
                                     **_grant(AGENCY_ROLES, Scope.AGENCY)},
     Operation.ROUTING_RULES_READ: _grant([Role.SUPERVISOR], Scope.ANY),
     Operation.ROUTING_RULES_REPLACE: _grant([Role.SUPERVISOR], Scope.ANY),
-    # posyandu cadres weigh the children of their area every month: they find them again
-    Operation.CHILD_READ: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
+    # posyandu cadres weigh the children of their area every month and find them again, but
+    # only children who are weighed: a child known from a violence report is not theirs to see
+    Operation.CHILD_READ: {Role.POSYANDU_CADRE: Scope.MEASURED_IN_AREA,
+                           **_grant(CASE_STAFF, Scope.AREA)},
     Operation.MEASUREMENT_CREATE: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
-    Operation.MEASUREMENT_LIST: _grant([Role.POSYANDU_CADRE, *CASE_STAFF], Scope.AREA),
+    Operation.MEASUREMENT_LIST: {Role.POSYANDU_CADRE: Scope.MEASURED_IN_AREA,
+                                 **_grant(CASE_STAFF, Scope.AREA)},
     # aggregates only; the area asked for must lie in the caller's areas (when they have any)
     Operation.STATS_READ: _grant([*CASE_STAFF, Role.ANALYST], Scope.AREA),
     Operation.USER_LIST: _grant([Role.ADMIN], Scope.ANY),

@@ -87,7 +87,8 @@ class ChildCaseLinkSchema(ma.Schema):
 
 
 class ChildSchema(ma.Schema):
-    """A child. Caseworkers and supervisors also get the child's cases."""
+    """A child. Caseworkers and supervisors also get the NIK, school, disability and the
+    child's cases; posyandu cadres what weighing needs."""
 
     id = ma.fields.UUID()
     name = ma.fields.String()
@@ -107,5 +108,9 @@ class ChildSchema(ma.Schema):
     def dump(self, obj, *, many=None):
         dumped = super().dump(obj, many=many)
         if g.get("case_view") is not CaseView.FULL:
-            dumped.pop("cases", None)  # cadres weigh children; cases are the office's
+            for name in STAFF_ONLY:  # cadres weigh children; the rest is the office's
+                dumped.pop(name, None)
         return dumped
+
+
+STAFF_ONLY = ("cases", "nik", "school", "disability")

@@ -1,12 +1,12 @@
 """Children and their measurements: recording, WHO assessment, automatic screening."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from api.auth.policy import Grant, in_areas
+from api.auth.policy import Grant, Scope, in_areas
 from api.cases import service as cases
 from api.cases.sla import Deadlines
 from api.children import growth
@@ -21,9 +21,11 @@ MONTHLY = range(20, 46)
 
 
 def get_child(*, session: Session, grant: Grant, child_id: uuid.UUID) -> Child:
-    """The child if it lives in the caller's areas; NotFound otherwise."""
+    """The child if GRANT covers it; NotFound otherwise."""
     child = session.get(Child, child_id)
     if child is None or not in_areas(grant.principal, child.village_code):
+        raise NotFound("No such child.")
+    if grant.scope is Scope.MEASURED_IN_AREA and not child.measurements:
         raise NotFound("No such child.")
     return child
 
@@ -83,19 +85,25 @@ def _screening_reason(*, session: Session, child: Child, measurement: Measuremen
 
 
 def _not_gaining_twice(*, session: Session, child: Child, measurement: Measurement) -> bool:
-    """2T: this weighing and the one before each show no gain over the previous month."""
-    earlier = session.scalars(
-        select(Measurement).where(Measurement.child_id == child.id,
-                                  Measurement.measured_on < measurement.measured_on)
-        .order_by(Measurement.measured_on.desc()).limit(2)).all()
-    if len(earlier) < 2:
-        return False
-    sequence = [earlier[1], earlier[0], measurement]
-    monthly = all((later.measured_on - before.measured_on).days in MONTHLY
-                  for before, later in zip(sequence, sequence[1:], strict=False))
-    no_gain = all(later.weight_kg <= before.weight_kg
-                  for before, later in zip(sequence, sequence[1:], strict=False))
-    return monthly and no_gain
+    """2T: two consecutive monthly weighings without gain, among the three consecutive
+    weighings that include this one (it may be entered late). A re-weighing on the same day
+    replaces the earlier one."""
+    nearby = session.scalars(
+        select(Measurement).where(
+            Measurement.child_id == child.id,
+            Measurement.measured_on.between(measurement.measured_on - timedelta(days=100),
+                                            measurement.measured_on + timedelta(days=100)))
+        .order_by(Measurement.measured_on, Measurement.created_at)).all()
+    by_day = list({m.measured_on: m for m in nearby}.values())  # the day's last weighing
+    here = next(i for i, m in enumerate(by_day) if m.measured_on == measurement.measured_on)
+    for start in range(max(0, here - 2), here + 1):
+        window = by_day[start:start + 3]
+        if len(window) == 3 and all(
+                (later.measured_on - before.measured_on).days in MONTHLY
+                and later.weight_kg <= before.weight_kg
+                for before, later in zip(window, window[1:], strict=False)):
+            return True
+    return False
 
 
 def _child_of(*, session: Session, grant: Grant, entry: dict) -> Child:
@@ -109,15 +117,31 @@ def _child_of(*, session: Session, grant: Grant, entry: dict) -> Child:
         raise InvalidInput({"child.village_code": ["No kelurahan has this code."]})
     if not in_areas(grant.principal, described["village_code"]):
         raise InvalidInput({"child.village_code": ["This kelurahan is outside your areas."]})
-    if described.get("nik"):
-        for known in session.scalars(select(Child).where(Child.nik == described["nik"])):
-            if in_areas(grant.principal, known.village_code):
-                return known  # one child, one record per area
+    known = _known_child(session=session, grant=grant, described=described)
+    if known is not None:
+        return known
     child = Child(**described)
     session.add(child)
     session.flush()
     return child
 
 
-def is_under_five(birth_date: date, on: date) -> bool:
-    return 0 <= (on - birth_date).days <= growth.LAST_DAY
+def _known_child(*, session: Session, grant: Grant, described: dict) -> Child | None:
+    """The child of the caller's areas this description names: the same NIK, or the same
+    name, sex, birth date and kelurahan. A NIK whose record disagrees on sex or birth date is
+    refused: the z-scores of the wrong child would be worthless, and nobody reaches another
+    child's record by typing a number."""
+    if described.get("nik"):
+        for child in session.scalars(select(Child).where(Child.nik == described["nik"])):
+            if in_areas(grant.principal, child.village_code):
+                if (child.sex, child.birth_date) != (described["sex"],
+                                                     described["birth_date"]):
+                    raise InvalidInput({"child.nik": [
+                        "A child with this NIK is recorded with another sex or birth date; "
+                        "check the NIK, or ask the caseworker to correct the record."]})
+                return child
+        return None
+    return session.scalar(select(Child).where(
+        func.lower(Child.name) == described["name"].lower(), Child.sex == described["sex"],
+        Child.birth_date == described["birth_date"],
+        Child.village_code == described["village_code"]).limit(1))

@@ -30,7 +30,11 @@ class KelurahanRowSchema(ma.Schema):
     open_cases = ma.fields.Integer(allow_none=True)
     days_since_last_violence_case = ma.fields.Integer(allow_none=True)
     overdue_referrals = ma.fields.Integer(allow_none=True)
+    triaged_cases = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Cases of the period triaged: the median to triage is over these"})
     median_days_to_triage = ma.fields.Float(allow_none=True)
+    accepted_cases = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Cases of the period with an accepted referral"})
     median_days_to_first_acceptance = ma.fields.Float(allow_none=True)
     suppressed = ma.fields.Boolean(metadata={
         "description": "Analysts: counts of 1-2 (and medians of fewer than 3 cases) are null"})

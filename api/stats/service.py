@@ -1,17 +1,18 @@
 """KLA statistics computed by SQL aggregates over an area and a period (DESIGN §6).
 
-Counts are of cases reported in the period (from 00:00 UTC of FROM to the end of TO), and of
+Counts are of cases reported in the period (from the start of FROM to the end of TO), and of
 the referrals of those cases, except `open_cases` (reported up to TO and not closed now),
 `closed_by_reason` (closed in the period), `overdue_referrals` (pending past their due time
 now) and `days_since_last_violence_case` (from the last violence report up to TO to the end
-of TO). The cases of a period are read once, grouped by kelurahan and month, from a covering
-index (ix_cases_kla); everything else is a grouped query on its own index.
+of TO). Days and months are those of the city's calendar (LINDUNG_TIMEZONE, WITA by
+default). The cases of a period are read once, grouped by kelurahan and month, from a
+covering index (ix_cases_kla); everything else is a grouped query on its own index.
 """
 
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,23 +34,25 @@ from api.vocabularies.codes import (
 )
 
 SECONDS_PER_DAY = 86400.0
-KELURAHAN_COUNTS = ("violence_cases", "stunting_risk_cases", "open_cases", "overdue_referrals")
 OPEN_STATUSES = [status for status in CaseStatus if status is not CaseStatus.CLOSED]
 
 
 @dataclass(frozen=True)
 class Period:
+    """Whole days in the city's calendar (Kalimantan: WITA, UTC+8)."""
+
     first_day: date
     last_day: date
+    zone: tzinfo = UTC
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first_day, time.min, tzinfo=UTC)
+        return datetime.combine(self.first_day, time.min, tzinfo=self.zone)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period."""
-        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=UTC)
+        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=self.zone)
 
 
 @dataclass(frozen=True)
@@ -105,25 +108,6 @@ def kla_statistics(*, session: Session, area: Region, period: Period, now: datet
         },
         "referral_outcomes": referrals["outcomes"],
     }
-
-
-def suppress_small_counts(rows: list[dict]) -> list[dict]:
-    """Counts of 1-2 in one kelurahan could single a child out: shown as null, flagged.
-    Medians and the days since the last case, over fewer than three cases, are withheld too."""
-    suppressed_rows = []
-    for row in rows:
-        row = dict(row)
-        hidden = [name for name in KELURAHAN_COUNTS if row[name] in (1, 2)]
-        if (row["violence_cases"] or 0) + (row["stunting_risk_cases"] or 0) < 3:
-            hidden += [name for name in ("median_days_to_triage",
-                                         "median_days_to_first_acceptance",
-                                         "days_since_last_violence_case")
-                       if row[name] is not None]
-        for name in hidden:
-            row[name] = None
-        row["suppressed"] = bool(hidden)
-        suppressed_rows.append(row)
-    return suppressed_rows
 
 
 def _period_grid(scope: Scope) -> list[dict]:
@@ -191,8 +175,10 @@ def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
             (scope.period.end - _aware(last_violence[code])).days
             if code in last_violence else None),
         "overdue_referrals": overdue.get(code, 0),
-        "median_days_to_triage": to_triage.get(code),
-        "median_days_to_first_acceptance": to_acceptance.get(code),
+        "triaged_cases": to_triage.get(code, (None, 0))[1],
+        "median_days_to_triage": to_triage.get(code, (None, 0))[0],
+        "accepted_cases": to_acceptance.get(code, (None, 0))[1],
+        "median_days_to_first_acceptance": to_acceptance.get(code, (None, 0))[0],
     } for code, name in villages]
 
 
@@ -246,14 +232,16 @@ def _nutrition(scope: Scope) -> dict:
                Measurement.measured_on >= scope.period.first_day,
                Measurement.measured_on <= scope.period.last_day)
         .subquery())
-    measured, stunted, wasted, underweight = scope.session.execute(select(
+    measured, with_whz, stunted, wasted, underweight = scope.session.execute(select(
         func.count(),
+        func.count(ranked.c.whz),
         func.count().filter(ranked.c.haz < -2),
         func.count().filter(ranked.c.whz < -2),
         func.count().filter(ranked.c.waz < -2),
     ).where(ranked.c.rank == 1)).one()
+    # a share is of the children with a valid z: whz is missing outside 45-120 cm
     return {"children_measured": measured, "stunted_pct": _pct(stunted, measured - stunted),
-            "wasted_pct": _pct(wasted, measured - wasted),
+            "wasted_pct": _pct(wasted, with_whz - wasted),
             "underweight_pct": _pct(underweight, measured - underweight)}
 
 
@@ -285,24 +273,29 @@ def _days(start, end):
 
 
 def _medians(scope: Scope, durations) -> dict:
-    """Median of the `days` column of DURATIONS per `village_code` (percentile_cont on
-    PostgreSQL; the embedded database has no median, so its few durations are sorted here)."""
+    """(median, count) of the `days` column of DURATIONS per `village_code` (percentile_cont
+    on PostgreSQL; the embedded database has no median, so its durations are sorted here)."""
     if scope.postgresql:
         grouped = durations.subquery()
-        return {code: round(value, 1) for code, value in scope.session.execute(
+        return {code: (round(value, 1), number) for code, value, number in scope.session.execute(
             select(grouped.c.village_code,
-                   func.percentile_cont(0.5).within_group(grouped.c.days))
+                   func.percentile_cont(0.5).within_group(grouped.c.days), func.count())
             .group_by(grouped.c.village_code))}
     by_group = defaultdict(list)
     for code, days in scope.session.execute(durations):
         by_group[code].append(days)
-    return {code: round(statistics.median(values), 1) for code, values in by_group.items()}
+    return {code: (round(statistics.median(values), 1), len(values))
+            for code, values in by_group.items()}
 
 
 def _month_of(scope: Scope, column):
+    """The month of a timestamp in the period's calendar."""
+    zone = scope.period.zone
     if scope.postgresql:
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+        return func.to_char(func.timezone(str(zone), column), "YYYY-MM")
+    # SQLite has no zones: the zone's offset at the period's start (WITA keeps one all year)
+    minutes = int(scope.period.start.utcoffset().total_seconds() // 60)
+    return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
 
 
 def _pct(part: int, rest: int) -> float | None:

@@ -1,8 +1,9 @@
 """GET /stats/kla."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -11,9 +12,10 @@ from api.db import get_session, utcnow
 from api.errors import Forbidden, InvalidInput
 from api.regions.models import Region
 from api.rest import Blueprint
-from api.stats import service
+from api.stats import disclosure, service
 from api.stats.export import kelurahan_csv
 from api.stats.schemas import KlaQuerySchema, KlaStatisticsSchema
+from api.vocabularies.codes import RegionLevel
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="KLA statistics")
 
@@ -33,13 +35,14 @@ class KlaStatistics(MethodView):
         if grant.principal.area_codes and not service.covers(grant.principal.area_codes,
                                                              area.code):
             raise Forbidden("This area is outside your areas.")
-        today = date.today()
-        period = service.Period(query.get("from_", date(today.year, 1, 1)),
-                                query.get("to", today))
+        analyst = suppresses_small_counts(grant.principal.role)
+        if analyst and area.level is RegionLevel.VILLAGE:
+            raise InvalidInput({"area": ["Analysts see a kecamatan or a larger area."]})
+        period = _period(query)
         figures = service.kla_statistics(session=session, area=area, period=period,
                                          now=utcnow())
-        if suppresses_small_counts(grant.principal.role):
-            figures["kelurahan"] = service.suppress_small_counts(figures["kelurahan"])
+        if analyst:
+            figures = disclosure.for_analyst(figures)
         else:
             figures["kelurahan"] = [{**row, "suppressed": False} for row in figures["kelurahan"]]
         if _wants_csv(query):
@@ -48,6 +51,19 @@ class KlaStatistics(MethodView):
             return Response(body, mimetype="text/csv", headers={
                 "Content-Disposition": f'attachment; filename="{filename}"'})
         return figures
+
+
+def _period(query) -> service.Period:
+    """FROM-TO in the city's own calendar (default: this year so far)."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    today = datetime.now(zone).date()
+    period = service.Period(query.get("from_", date(today.year, 1, 1)),
+                            query.get("to", today), zone)
+    if period.last_day > today:
+        raise InvalidInput({"to": ["Must not be in the future."]})
+    if period.first_day > period.last_day:
+        raise InvalidInput({"from": ["Must not be after to."]})
+    return period
 
 
 def _wants_csv(query) -> bool:

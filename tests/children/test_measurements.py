@@ -193,3 +193,52 @@ def test_cadre_reports_about_a_measured_child_by_id(client, cadre, make_user):
     refused = client.post("/api/v1/cases", json={**report, "village_code": LAMARU},
                           headers=outsider.headers)
     assert refused.status_code == 422 and "child_id" in refused.json["errors"]
+
+
+def test_a_nik_never_opens_another_childs_record(client, make_user, cadre):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    nik = "6471015505240007"
+    victim = client.post("/api/v1/cases", headers=staff.headers, json={
+        "category": "violence", "violence_types": ["sexual"], "village_code": MANGGAR,
+        "source": "hotline", "child": {"name": "Rahasia Putri", "sex": "female",
+                                       "birth_date": "2024-05-15", "nik": nik,
+                                       "school": "PAUD", "disability": "none"}}).json
+    wrong = client.post("/api/v1/measurements", headers=cadre.headers, json=_entry(
+        child={"name": "x", "sex": "male", "birth_date": "2025-01-01",
+               "village_code": MANGGAR, "nik": nik}))
+    assert wrong.status_code == 422 and "child.nik" in wrong.json["errors"]
+    assert "Rahasia" not in wrong.get_data(as_text=True)
+    child_url = f"/api/v1/children/{victim['child']['id']}"
+    assert client.get(child_url, headers=cadre.headers).status_code == 404  # never weighed
+    weighed = client.post("/api/v1/measurements", headers=cadre.headers, json=_entry(
+        child={"name": "Rahasia Putri", "sex": "female", "birth_date": "2024-05-15",
+               "village_code": MANGGAR, "nik": nik}, weight_kg=10.5, height_cm=82.0))
+    assert weighed.status_code == 201, weighed.json
+    seen = client.get(child_url, headers=cadre.headers).json
+    assert {"nik", "school", "disability", "cases"}.isdisjoint(seen)
+
+
+def test_describing_a_known_child_again_finds_it(client, session, cadre):
+    first = client.post("/api/v1/measurements", json=_entry(height_cm=64.0, weight_kg=7.0),
+                        headers=cadre.headers).json
+    again = client.post("/api/v1/measurements", headers=cadre.headers, json=_entry(
+        child={**_entry()["child"], "name": "PUTRI AYU"}, height_cm=64.3, weight_kg=7.1,
+        measured_on=(TODAY - timedelta(days=1)).isoformat()))
+    assert again.json["child_id"] == first["child_id"]
+    assert again.json["case_id"] == first["case_id"]
+    assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_2t_counts_a_weighing_entered_late_and_a_same_day_reweighing(client, cadre):
+    start = TODAY - timedelta(days=60)
+    child = client.post("/api/v1/measurements", headers=cadre.headers, json=_entry(
+        measured_on=start.isoformat(), weight_kg=8.8, height_cm=72.5)).json["child_id"]
+
+    def weigh(days, weight):
+        return client.post("/api/v1/measurements", headers=cadre.headers, json={
+            **_without_child(_entry(measured_on=(start + timedelta(days=days)).isoformat(),
+                                    weight_kg=weight, height_cm=73.0)), "child_id": child}).json
+
+    assert weigh(60, 8.6)["case_id"] is None
+    assert weigh(30, 9.0)["case_id"] is None  # a gain in between: not 2T
+    assert weigh(30, 8.7)["case_id"]  # re-weighed that day: 8.8 → 8.7 → 8.6

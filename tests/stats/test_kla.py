@@ -3,7 +3,8 @@
 import csv
 import io
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -27,8 +28,12 @@ MANGGAR, LAMARU, TERITIP, MANGGAR_BARU = (f"647101100{n}" for n in (1, 2, 3, 4))
 PERIOD = {"area": AREA, "from": "2026-01-01", "to": "2026-06-30"}
 
 
+WITA = ZoneInfo("Asia/Makassar")  # the cities' calendar
+
+
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    """A moment given in local time (WITA, UTC+8)."""
+    return datetime.fromisoformat(text).replace(tzinfo=WITA)
 
 
 @pytest.fixture
@@ -121,12 +126,14 @@ def test_every_figure_matches_the_hand_count(client, known_cases, supervisor):
     assert rows[MANGGAR] == {
         "code": MANGGAR, "name": "MANGGAR", "violence_cases": 3, "stunting_risk_cases": 0,
         "open_cases": 2, "days_since_last_violence_case": 103, "overdue_referrals": 1,
-        "median_days_to_triage": 1.2, "median_days_to_first_acceptance": 2.5,
+        "triaged_cases": 2, "median_days_to_triage": 1.2,
+        "accepted_cases": 1, "median_days_to_first_acceptance": 2.5,
         "suppressed": False}
     assert rows[LAMARU] == {
         "code": LAMARU, "name": "LAMARU", "violence_cases": 0, "stunting_risk_cases": 1,
         "open_cases": 1, "days_since_last_violence_case": 212, "overdue_referrals": 0,
-        "median_days_to_triage": 0.2, "median_days_to_first_acceptance": 4.0,
+        "triaged_cases": 1, "median_days_to_triage": 0.2,
+        "accepted_cases": 1, "median_days_to_first_acceptance": 4.0,
         "suppressed": False}
     for quiet in (TERITIP, MANGGAR_BARU):  # no case in the period: a row all the same
         assert rows[quiet]["violence_cases"] == rows[quiet]["open_cases"] == 0
@@ -162,16 +169,71 @@ def test_every_figure_matches_the_hand_count(client, known_cases, supervisor):
 
 def test_analyst_sees_small_counts_suppressed(client, known_cases, make_user):
     analyst = make_user("analyst", [BALIKPAPAN])
-    rows = _rows(client.get("/api/v1/stats/kla", query_string=PERIOD,
-                            headers=analyst.headers).json)
+    body = client.get("/api/v1/stats/kla", query_string=PERIOD, headers=analyst.headers).json
+    rows = _rows(body)
     assert rows[MANGGAR]["violence_cases"] == 3
     assert rows[MANGGAR]["open_cases"] is None and rows[MANGGAR]["overdue_referrals"] is None
-    assert rows[MANGGAR]["median_days_to_triage"] == 1.2  # three cases: not singled out
+    assert rows[MANGGAR]["median_days_to_triage"] is None  # over two triaged cases
     assert rows[MANGGAR]["suppressed"] is True
     assert rows[LAMARU]["stunting_risk_cases"] is None
     assert rows[LAMARU]["median_days_to_triage"] is None
     assert rows[LAMARU]["days_since_last_violence_case"] is None
     assert rows[TERITIP]["suppressed"] is False and rows[TERITIP]["violence_cases"] == 0
+    totals = body["totals"]
+    assert totals["violence_cases"] == 3 and totals["stunting_risk_cases"] is None
+    assert totals["violence_by_type"]["physical"] is None  # 2 cases
+    assert totals["children_measured"] is None and totals["wasted_pct"] is None
+    assert body["monthly"][0]["violence_cases"] is None
+    assert body["sla"]["triage_on_time_pct"] == 50.0  # four cases
+    assert body["sla"]["triage_on_time"] is None
+    assert body["referral_outcomes"][0]["completed_pct"] is None  # two referrals
+
+
+def test_one_withheld_kelurahan_count_is_never_alone(client, session, known_cases, make_user):
+    """The area total minus the visible rows must not give a withheld count back."""
+    analyst = make_user("analyst", [BALIKPAPAN])
+    body = client.get("/api/v1/stats/kla", query_string=PERIOD, headers=analyst.headers).json
+    rows = _rows(body)
+    for name in ("violence_cases", "stunting_risk_cases", "open_cases"):
+        withheld = [code for code, row in rows.items() if row[name] is None]
+        if len(withheld) == 1:  # then no total may be shown to subtract from
+            assert body["totals"][name] is None, name
+
+
+def test_analyst_may_not_ask_for_one_kelurahan(client, known_cases, make_user):
+    analyst = make_user("analyst", [BALIKPAPAN])
+    response = client.get("/api/v1/stats/kla", query_string={**PERIOD, "area": MANGGAR},
+                          headers=analyst.headers)
+    assert response.status_code == 422 and "area" in response.json["errors"]
+
+
+def test_days_and_months_are_local(client, session, make_user, supervisor):
+    reporter = make_user("caseworker", [BALIKPAPAN])
+    child = Child(name="Anak", sex=Sex.MALE, birth_date=date(2018, 1, 1), village_code=MANGGAR)
+    session.add(child)
+    session.flush()
+    # 1 June, 06:00 in Balikpapan is still 31 May in UTC
+    session.add(Case(id=uuid.uuid4(), reference="KS-6471-2026-000099",
+                     category=Category.VIOLENCE, status=CaseStatus.REPORTED,
+                     violence_types=["physical"], village_code=MANGGAR, source=Source.HOTLINE,
+                     reporter_id=reporter.id, reporter_role=Role.CASEWORKER, child_id=child.id,
+                     triage_due_at=at("2026-06-02T06:00"), created_at=at("2026-06-01T06:00"),
+                     updated_at=at("2026-06-01T06:00")))
+    session.commit()
+    june = client.get("/api/v1/stats/kla", headers=supervisor.headers, query_string={
+        "area": AREA, "from": "2026-06-01", "to": "2026-06-30"}).json
+    assert june["totals"]["violence_cases"] == 1
+    assert june["monthly"] == [{"month": "2026-06", "violence_cases": 1,
+                                "stunting_risk_cases": 0}]
+
+
+@pytest.mark.parametrize(("query", "field"), [({"to": "2999-01-01"}, "to"),
+                                              ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
+                                              ({"to": "2025-01-01"}, "from")])
+def test_period_must_be_past_and_ordered(client, supervisor, query, field):
+    response = client.get("/api/v1/stats/kla", query_string={"area": AREA, **query},
+                          headers=supervisor.headers)
+    assert response.status_code == 422 and field in response.json["errors"]
 
 
 def test_no_personal_data_in_statistics(client, known_cases, make_user):
@@ -219,3 +281,18 @@ def test_who_may_read_statistics_of_an_area(client, make_user, role, areas, stat
 def test_unknown_area_is_422(client, supervisor):
     response = client.get("/api/v1/stats/kla?area=6499", headers=supervisor.headers)
     assert response.status_code == 422 and "area" in response.json["errors"]
+
+
+def test_secondary_suppression_hides_the_next_smallest_count():
+    from api.stats.disclosure import _rows
+
+    def row(code, violence):
+        return {"code": code, "name": code, "violence_cases": violence,
+                "stunting_risk_cases": 0, "open_cases": 0, "overdue_referrals": 0,
+                "triaged_cases": 0, "accepted_cases": 0,
+                "days_since_last_violence_case": None, "median_days_to_triage": None,
+                "median_days_to_first_acceptance": None}
+
+    shown = _rows([row("a", 1), row("b", 5), row("c", 7), row("d", 0)])
+    assert [r["violence_cases"] for r in shown] == [None, None, 7, 0]
+    assert [r["suppressed"] for r in shown] == [True, True, False, False]

@@ -1,0 +1,76 @@
+"""Statistical disclosure control for the analyst's view of the KLA statistics.
+
+A count of one or two cases in a small place can single a child out (UU PDP 27/2022; UU SPPA
+art. 19). For analysts every count of 1-2 is withheld (primary suppression); where a column
+of kelurahan rows would then have a single withheld cell, the next smallest count is withheld
+too, so the area total minus the visible rows does not give it back (secondary suppression);
+shares over fewer than three and medians over fewer than three cases are withheld; and a
+kelurahan row that hides its violence count hides the days since the last violence case.
+"""
+
+import copy
+
+SMALL = (1, 2)
+MIN_BASE = 3
+ROW_COUNTS = ("violence_cases", "stunting_risk_cases", "open_cases", "overdue_referrals",
+              "triaged_cases", "accepted_cases")
+MEDIANS = {"median_days_to_triage": "triaged_cases",
+           "median_days_to_first_acceptance": "accepted_cases"}
+
+
+def for_analyst(figures: dict) -> dict:
+    """FIGURES with every small count and what could reveal it withheld (None)."""
+    figures = copy.deepcopy(figures)
+    figures["kelurahan"] = _rows(figures["kelurahan"])
+    totals = figures["totals"]
+    for name in ("violence_cases", "stunting_risk_cases", "open_cases", "children_measured"):
+        totals[name] = _count(totals[name])
+    for name in ("violence_by_type", "closed_by_reason"):
+        totals[name] = {key: _count(value) for key, value in totals[name].items()}
+    if (figures["totals"]["children_measured"] or 0) < MIN_BASE:
+        totals.update(stunted_pct=None, wasted_pct=None, underweight_pct=None)
+    figures["monthly"] = [{key: value if key == "month" else _count(value)
+                           for key, value in month.items()} for month in figures["monthly"]]
+    sla = figures["sla"]
+    for stage in ("triage", "acceptance"):
+        on_time, late = sla[f"{stage}_on_time"], sla[f"{stage}_late"]
+        if on_time + late < MIN_BASE:
+            sla[f"{stage}_on_time_pct"] = None
+        sla[f"{stage}_on_time"], sla[f"{stage}_late"] = _count(on_time), _count(late)
+    for outcome in figures["referral_outcomes"]:
+        if outcome["referrals"] < MIN_BASE:
+            outcome["completed_pct"] = None
+        for key, value in outcome.items():
+            if key not in ("agency", "completed_pct"):
+                outcome[key] = _count(value)
+    return figures
+
+
+def _count(value):
+    return None if value in SMALL else value
+
+
+def _rows(rows: list[dict]) -> list[dict]:
+    shown = [dict(row, suppressed=False) for row in rows]
+    for name in ROW_COUNTS:
+        withheld = [row for row in shown if row[name] in SMALL]
+        if len(withheld) == 1:  # secondary: the smallest other non-zero count goes too
+            others = sorted((row for row in shown if row[name] and row[name] not in SMALL),
+                            key=lambda row: row[name])
+            withheld += others[:1]
+        for row in withheld:
+            _withhold(row, name)
+    for original, row in zip(rows, shown, strict=True):
+        few = original["violence_cases"] + original["stunting_risk_cases"] < MIN_BASE
+        if few or row["violence_cases"] is None:
+            _withhold(row, "days_since_last_violence_case")
+        for median, base in MEDIANS.items():
+            if original[base] < MIN_BASE:
+                _withhold(row, median)
+    return shown
+
+
+def _withhold(row: dict, name: str) -> None:
+    if row[name] is not None:
+        row[name] = None
+        row["suppressed"] = True
