@@ -21,6 +21,10 @@ class UtcTimestamp(ma.fields.DateTime):
 class Text(ma.fields.String):
     """Text from a person: no control characters, no broken UTF-16, not blank, trimmed."""
 
+    def __init__(self, **kwargs):
+        metadata = {"minLength": 1, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     default_error_messages = {
         "control": "Must not contain control characters.",
         "encoding": "Must be valid Unicode text.",
@@ -72,9 +76,25 @@ class Day(ma.fields.Date):
         return day
 
 
-def digits(minimum: int, maximum: int, error: str) -> ma.validate.Regexp:
+class Pattern(ma.validate.Regexp):
+    """A regular expression the whole value must match.
+
+    Written with ^…$ as OpenAPI (ECMA-262) reads it; checked with fullmatch, so neither a
+    trailing newline (which $ tolerates in Python) nor a prefix slips through.
+    """
+
+    def __init__(self, pattern: str, *, error: str):
+        super().__init__(pattern, error=error)
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+def digits(minimum: int, maximum: int, error: str) -> Pattern:
     """ASCII digits only (\\d would admit other scripts' digits), whole value."""
-    return ma.validate.Regexp(rf"[0-9]{{{minimum},{maximum}}}\Z", error=error)
+    return Pattern(rf"^[0-9]{{{minimum},{maximum}}}$", error=error)
 
 
 class StrictSchema(ma.Schema):
@@ -87,6 +107,9 @@ class StrictSchema(ma.Schema):
 def code(codes, **kwargs) -> ma.fields.Enum:
     """A field holding one code of the vocabulary CODES, written as its value."""
     return ma.fields.Enum(codes, by_value=True, **kwargs)
+
+
+UNIQUE_ITEMS = {"uniqueItems": True}  # documents `unique` in the OpenAPI schema
 
 
 def unique(values) -> None:

@@ -54,6 +54,14 @@ class Blueprint(flask_smorest.Blueprint):
                 description="Send If-Match with the ETag of the version you read.")
         super().check_etag(etag_data, etag_schema)
 
+    def _document_pagination_metadata(self, spec, resp_doc):
+        # the header is a JSON string, not an object a client could parse as a header
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": 'Paging as JSON: {"total", "total_pages", "first_page", '
+                           '"last_page", "page", "previous_page", "next_page"}',
+            "schema": {"type": "string"},
+        }
+
     @staticmethod
     def etag_of(etag_data) -> str:
         """The quoted ETag for ETAG_DATA, as check_etag will compute it."""

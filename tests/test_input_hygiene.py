@@ -1,6 +1,7 @@
 """Hostile or sloppy input: answered with a clear problem, never a crash, never stored."""
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -115,3 +116,34 @@ def test_swagger_ui_assets_are_served_locally(client):
     with client.get("/api/v1/docs/assets/swagger-ui-bundle.js") as script:
         assert script.status_code == 200
         assert len(script.get_data()) > 100_000
+
+
+@pytest.mark.parametrize("cursor", ["xs1", "s", "s1x", "s１"])
+def test_patterns_match_whole_values(client, make_user, cursor):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    response = client.get("/api/v1/referrals", query_string={"cursor": cursor},
+                          headers=staff.headers)
+    assert response.status_code == 422 and "cursor" in response.json["errors"]
+
+
+def test_spec_patterns_are_ecma_262():
+    """Every pattern is anchored ^…$ and uses no Python-only syntax (\\Z, \\A)."""
+    spec = json.loads((Path(__file__).resolve().parent.parent / "openapi" / "openapi.json")
+                      .read_text())
+    patterns = list(_patterns(spec))
+    assert len(patterns) >= 8
+    for pattern in patterns:
+        assert pattern.startswith("^") and pattern.endswith("$"), pattern
+        assert "\\Z" not in pattern and "\\A" not in pattern, pattern
+
+
+def _patterns(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern":
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _patterns(item)

@@ -3,10 +3,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from api.fields import Text, UtcTimestamp, unique
+from api.fields import UNIQUE_ITEMS, Pattern, Text, UtcTimestamp, unique
 from api.vocabularies.codes import Service
 
-AGENCY_CODE = validate.Regexp(r"[A-Z][A-Z0-9_]{1,31}\Z",
+AGENCY_CODE = Pattern(r"^[A-Z][A-Z0-9_]{1,31}$",
                               error="Upper-case letters, digits and _, 2-32 characters.")
 
 
@@ -25,7 +25,7 @@ class AgencyCreateSchema(ma.Schema):
     code = Text(required=True, validate=AGENCY_CODE)
     name = Text(required=True, validate=validate.Length(min=2, max=160))
     services = ma.fields.List(ma.fields.Enum(Service, by_value=True), required=True,
-                              validate=[validate.Length(min=1), unique])
+                              validate=[validate.Length(min=1), unique], metadata=UNIQUE_ITEMS)
 
 
 class AgencyUpdateSchema(ma.Schema):
@@ -34,4 +34,4 @@ class AgencyUpdateSchema(ma.Schema):
 
     name = Text(validate=validate.Length(min=2, max=160))
     services = ma.fields.List(ma.fields.Enum(Service, by_value=True),
-                              validate=[validate.Length(min=1), unique])
+                              validate=[validate.Length(min=1), unique], metadata=UNIQUE_ITEMS)

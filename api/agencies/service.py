@@ -4,7 +4,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.agencies.models import Agency
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, InvalidInput, NotFound
 
 
 def list_agencies() -> Select:
@@ -28,6 +28,8 @@ def add_agency(*, session: Session, code: str, name: str, services: list) -> Age
 
 
 def change_agency(*, session: Session, agency: Agency, changes: dict) -> Agency:
+    if not changes:
+        raise InvalidInput({"_schema": ["Nothing to change: send name or services."]})
     if "name" in changes:
         agency.name = changes["name"]
     if "services" in changes:

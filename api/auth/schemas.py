@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from api.fields import Text, UtcTimestamp, digits
+from api.fields import Pattern, Text, UtcTimestamp, digits
 from api.vocabularies.codes import Role
 
 
@@ -31,8 +31,8 @@ class UserCreateSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    username = Text(required=True, validate=validate.Regexp(
-        r"[a-z0-9][a-z0-9._-]{2,63}\Z", error="3-64 lower-case letters, digits, . _ -"))
+    username = Text(required=True, validate=Pattern(
+        r"^[a-z0-9][a-z0-9._-]{2,63}$", error="3-64 lower-case letters, digits, . _ -"))
     role = ma.fields.Enum(Role, by_value=True, required=True)
     area_codes = ma.fields.List(Text(validate=digits(2, 10, "A Kemendagri code.")),
                                 load_default=list)

@@ -54,7 +54,7 @@ class Users(MethodView):
 @blp.route("/users/<uuid:user_id>/tokens")
 class UserTokens(MethodView):
     @blp.requires(Operation.TOKEN_CREATE)
-    @blp.arguments(TokenCreateSchema)
+    @blp.arguments(TokenCreateSchema, required=False)
     @blp.response(201, IssuedTokenSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, options, user_id, *, grant):

@@ -10,9 +10,11 @@ from api.auth.policy import CaseView
 from api.children.age import ADULT_AGE_MONTHS, is_child
 from api.children.identity import kk_problems, nik_problems
 from api.fields import (
+    UNIQUE_ITEMS,
     Count,
     Day,
     Flag,
+    Pattern,
     StrictSchema,
     Text,
     UtcTimestamp,
@@ -38,11 +40,11 @@ from api.vocabularies.codes import (
 )
 
 VILLAGE_CODE = digits(10, 10, "A kelurahan code has 10 digits.")
-NEIGHBOURHOOD = validate.Regexp(r"(?!0+\Z)[0-9]{1,3}\Z", error="Give the RT/RW number (1-999).")
+NEIGHBOURHOOD = Pattern(r"^(?!0+$)[0-9]{1,3}$", error="Give the RT/RW number (1-999).")
 
 
 def _enum_list(codes, **kwargs):
-    return ma.fields.List(code(codes), validate=unique, **kwargs)
+    return ma.fields.List(code(codes), validate=unique, metadata=UNIQUE_ITEMS, **kwargs)
 
 
 def _valid_nik(value: str):

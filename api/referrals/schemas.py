@@ -8,7 +8,17 @@ from api.agencies.schemas import AGENCY_CODE
 from api.auth.policy import CaseView
 from api.cases.schemas import HouseholdViewSchema
 from api.children.schemas import MeasurementSchema
-from api.fields import Count, Flag, StrictSchema, Text, UtcTimestamp, code, unique
+from api.fields import (
+    UNIQUE_ITEMS,
+    Count,
+    Flag,
+    Pattern,
+    StrictSchema,
+    Text,
+    UtcTimestamp,
+    code,
+    unique,
+)
 from api.vocabularies.codes import (
     Category,
     EconomicStressor,
@@ -26,7 +36,8 @@ def _code(codes, **kwargs):
 
 
 def _codes(codes):
-    return ma.fields.List(_code(codes), validate=[validate.Length(min=1), unique])
+    return ma.fields.List(_code(codes), validate=[validate.Length(min=1), unique],
+                          metadata=UNIQUE_ITEMS)
 
 
 # ---------- the agency view of a case (DESIGN §4) ----------
@@ -98,7 +109,7 @@ class ReferralQuerySchema(ma.Schema):
     status = code(ReferralStatus)
     overdue = ma.fields.Boolean(metadata={"description": "Pending past its acceptance due time"})
     updated_after = ma.fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
-    cursor = Text(validate=validate.Regexp(r"s[0-9]{1,18}\Z", error="Not a cursor."),
+    cursor = Text(validate=Pattern(r"^s[0-9]{1,18}$", error="Not a cursor."),
                               metadata={"description": "next_cursor of the previous page"})
     page_size = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
@@ -169,8 +180,8 @@ class RuleConditionsSchema(ConditionsMixin, StrictSchema):
 
 
 class RoutingRuleSchema(StrictSchema):
-    id = Text(required=True, validate=validate.Regexp(
-        r"[a-z0-9][a-z0-9_-]{1,63}\Z", error="Lower-case letters, digits, - and _."))
+    id = Text(required=True, validate=Pattern(
+        r"^[a-z0-9][a-z0-9_-]{1,63}$", error="Lower-case letters, digits, - and _."))
     description = Text(required=True, validate=validate.Length(min=1, max=255))
     when = ma.fields.Nested(RuleConditionsSchema, required=True)
     agency = Text(required=True, validate=AGENCY_CODE, attribute="agency_code")

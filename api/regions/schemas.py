@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from api.fields import Pattern
 from api.vocabularies.codes import RegionLevel
 
 
@@ -14,7 +15,7 @@ class RegionSchema(ma.Schema):
 
 class RegionQuerySchema(ma.Schema):
     parent = ma.fields.String(
-        validate=ma.validate.Regexp(r"[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{4})?)?)?\Z",
+        validate=Pattern(r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{4})?)?)?$",
                                     error="Must be a Kemendagri code of 2, 4, 6 or 10 digits."),
         metadata={"description": "List the regions directly under this code; "
                                  "provinces when omitted"},

@@ -89,3 +89,10 @@ def test_unknown_user_or_token_is_404(client, admin):
     assert client.post(f"/api/v1/users/{missing}/tokens", json={},
                        headers=admin.headers).status_code == 404
     assert client.delete(f"/api/v1/tokens/{missing}", headers=admin.headers).status_code == 404
+
+
+def test_a_token_needs_no_body(client, admin):
+    user = client.post("/api/v1/users", headers=admin.headers, json={
+        "username": "kader.ani", "role": "posyandu_cadre", "area_codes": [MANGGAR]}).json
+    issued = client.post(f"/api/v1/users/{user['id']}/tokens", headers=admin.headers)
+    assert issued.status_code == 201 and issued.json["expires_at"] is None

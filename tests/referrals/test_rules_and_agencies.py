@@ -160,3 +160,10 @@ def test_adding_an_agency_is_idempotent(client, make_user):
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert client.get(first.headers["Location"], headers=admin.headers).json["code"] == "DP3A"
+
+
+def test_an_empty_agency_change_is_422(client, make_user):
+    admin = make_user("admin")
+    for body in ({}, None):
+        response = client.patch("/api/v1/agencies/DINSOS", json=body, headers=admin.headers)
+        assert response.status_code == 422
