@@ -10,12 +10,21 @@ kelurahan row that hides its violence count hides the days since the last violen
 
 import copy
 
+from api.errors import InvalidInput
+from api.vocabularies.codes import RegionLevel
+
 SMALL = (1, 2)
 MIN_BASE = 3
 ROW_COUNTS = ("violence_cases", "stunting_risk_cases", "open_cases", "overdue_referrals",
               "triaged_cases", "accepted_cases")
 MEDIANS = {"median_days_to_triage": "triaged_cases",
            "median_days_to_first_acceptance": "accepted_cases"}
+
+
+def check_area(area) -> None:
+    """Analysts ask for a kecamatan or more: one kelurahan's totals are its small counts."""
+    if area.level is RegionLevel.VILLAGE:
+        raise InvalidInput({"area": ["Analysts see a kecamatan or a larger area."]})
 
 
 def for_analyst(figures: dict) -> dict:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.cases.models import Case
 from api.children.models import Child, Measurement
+from api.errors import Forbidden, InvalidInput
 from api.referrals.models import Referral
 from api.regions import codes as region_codes
 from api.regions.models import Region
@@ -74,6 +75,27 @@ class Scope:
     def cases_in_period(self):
         return and_(self.cases_in_area(), Case.created_at >= self.period.start,
                     Case.created_at < self.period.end)
+
+
+def area_for(*, session: Session, grant, code: str) -> Region:
+    """The region asked for, if it lies in the caller's areas (any, for callers with none)."""
+    area = session.get(Region, code)
+    if area is None:
+        raise InvalidInput({"area": ["No region has this code."]})
+    if grant.principal.area_codes and not covers(grant.principal.area_codes, area.code):
+        raise Forbidden("This area is outside your areas.")
+    return area
+
+
+def period_of(*, first_day: date | None, last_day: date | None, zone: tzinfo,
+              today: date) -> Period:
+    """FROM-TO in the city's calendar; by default this year so far. Never in the future."""
+    period = Period(first_day or date(today.year, 1, 1), last_day or today, zone)
+    if period.last_day > today:
+        raise InvalidInput({"to": ["Must not be in the future."]})
+    if period.first_day > period.last_day:
+        raise InvalidInput({"from": ["Must not be after to."]})
+    return period
 
 
 def kla_statistics(*, session: Session, area: Region, period: Period, now: datetime) -> dict:
