@@ -108,12 +108,13 @@ def fill(engine, case_count: int) -> str:
         closed = created + timedelta(days=random.randint(10, 80)) if old else None
         status = "closed" if closed else random.choice(["triaged", "referred", "in_service"])
         reason = random.choice(CLOSURES) if closed else "\\N"
+        first_accepted = triaged + timedelta(hours=1 + random.expovariate(1 / 30))
         cases.write(
             f"{case_id}\tKS-{village[:4]}-{created.year}-{number:07d}\t{category}\t{status}\t"
             f"{reason}\t{random.choice(['high', 'medium', 'low'])}\tf\tf\t{types}\t[]\t\\N\t"
             f"\\N\t\\N\t\\N\t{village}\t\\N\t\\N\t\\N\tcommunity\t{reporter}\trt_head\t\\N\t"
             f"{child_id}\t\\N\t{created + timedelta(hours=24)}\t{triaged}\t"
-            f"{triaged + timedelta(hours=6)}\t{created}\t{created}\t"
+            f"{triaged + timedelta(hours=6)}\t{first_accepted}\t{created}\t{created}\t"
             f"{closed if closed else chr(92) + 'N'}\t1\n")
         for agency, service in random.sample(AGENCY_SERVICES, random.randint(1, 2)):
             sequence += 1

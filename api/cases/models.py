@@ -38,10 +38,12 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_village_code_created_at", "village_code", "created_at"),
         Index("ix_cases_reporter_id_created_at", "reporter_id", "created_at"),
-        Index("ix_cases_status_triage_due_at", "status", "triage_due_at"),
+        Index("ix_cases_status_triage_due_at", "status", "triage_due_at",
+              postgresql_include=["village_code", "created_at"]),
         # the KLA dashboard: a period's cases of an area read from the index alone
         Index("ix_cases_kla", "created_at", "village_code",
-              postgresql_include=["category", "triaged_at", "triage_due_at", "violence_types"]),
+              postgresql_include=["id", "category", "triaged_at", "triage_due_at",
+                                  "first_accepted_at", "violence_types"]),
         Index("ix_cases_category_village_code_created_at", "category", "village_code",
               "created_at"),
         Index("ix_cases_closed_at_village_code", "closed_at", "village_code",
@@ -92,6 +94,9 @@ class Case(Base):
     triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     # after triage: by when an agency must have taken the case up (an accepted referral)
     response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # when an agency first took the case up; kept on the case so the dashboard's median
+    # "days to first accepted referral" reads one index instead of every referral
+    first_accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

@@ -30,7 +30,7 @@ class Referral(Base):
         Index("uq_referrals_open_service", "case_id", "agency_code", "service", unique=True,
               sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
         Index("ix_referrals_agency_code_sync_seq", "agency_code", "sync_seq"),
-        Index("ix_referrals_status_due_at", "status", "due_at"),
+        Index("ix_referrals_status_due_at", "status", "due_at", postgresql_include=["case_id"]),
         # the referrals of a case, and for the KLA dashboard their outcome, from the index
         Index("ix_referrals_case_id", "case_id",
               postgresql_include=["agency_code", "status", "accepted_at", "due_at"]),

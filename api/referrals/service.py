@@ -209,6 +209,8 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
     referral.updated_at = now
     if target is ReferralStatus.ACCEPTED:
         referral.accepted_at = now
+        if referral.case.first_accepted_at is None:
+            referral.case.first_accepted_at = now
     referral.sync_seq = feed.next_position(session)
     case = referral.case
     timeline.record(session=session, case=case, kind=f"referral_{target.value}",

@@ -162,11 +162,6 @@ def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
         .where(Case.status.in_(OPEN_STATUSES), scope.cases_in_area(),
                Case.created_at < scope.period.end)
         .group_by(Case.village_code)).all())
-    last_violence = dict(scope.session.execute(
-        select(Case.village_code, func.max(Case.created_at))
-        .where(Case.category == Category.VIOLENCE, scope.cases_in_area(),
-               Case.created_at < scope.period.end)
-        .group_by(Case.village_code)).all())
     overdue = dict(scope.session.execute(
         select(Case.village_code, func.count(Referral.id))
         .join(Case, Case.id == Referral.case_id)
@@ -174,17 +169,19 @@ def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
                scope.cases_in_area())
         .group_by(Case.village_code)).all())
     to_triage = _medians(scope, select(
-        Case.village_code, _days(Case.created_at, Case.triaged_at).label("days"))
-        .where(scope.cases_in_period(), Case.triaged_at.is_not(None)))
-    first_acceptance = (
-        select(Case.village_code,
-               _days(Case.created_at, func.min(Referral.accepted_at)).label("days"))
-        .join(Referral, Referral.case_id == Case.id)
-        .where(scope.cases_in_period(), Referral.accepted_at.is_not(None))
-        .group_by(Case.id, Case.village_code, Case.created_at))
-    to_acceptance = _medians(scope, first_acceptance)
+        Case.village_code, _days(scope, Case.created_at, Case.triaged_at).label("days"))
+        .where(scope.cases_in_period()))
+    to_acceptance = _medians(scope, select(
+        Case.village_code, _days(scope, Case.created_at, Case.first_accepted_at).label("days"))
+        .where(scope.cases_in_period()))
+    # one index probe per kelurahan: its latest violence report up to the period's end
+    last_violence_at = (
+        select(func.max(Case.created_at))
+        .where(Case.category == Category.VIOLENCE, Case.village_code == Region.code,
+               Case.created_at < scope.period.end)
+        .correlate(Region).scalar_subquery())
     villages = scope.session.execute(
-        select(Region.code, Region.name).where(
+        select(Region.code, Region.name, last_violence_at).where(
             Region.level == RegionLevel.VILLAGE, within_prefix(Region.code, scope.area.code))
         .order_by(Region.code)).all()
     return [{
@@ -194,14 +191,13 @@ def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
         "stunting_risk_cases": counted[code]["stunting"],
         "open_cases": still_open.get(code, 0),
         "days_since_last_violence_case": (
-            (scope.period.end - _aware(last_violence[code])).days
-            if code in last_violence else None),
+            (scope.period.end - _aware(last)).days if last is not None else None),
         "overdue_referrals": overdue.get(code, 0),
         "triaged_cases": to_triage.get(code, (None, 0))[1],
         "median_days_to_triage": to_triage.get(code, (None, 0))[0],
         "accepted_cases": to_acceptance.get(code, (None, 0))[1],
         "median_days_to_first_acceptance": to_acceptance.get(code, (None, 0))[0],
-    } for code, name in villages]
+    } for code, name, last in villages]
 
 
 def _referrals_of_period(scope: Scope) -> dict:
@@ -289,23 +285,27 @@ def _has_violence_type(scope: Scope, kind: ViolenceType):
     return func.json_extract(Case.violence_types, "$").like(f'%"{kind.value}"%')
 
 
-def _days(start, end):
-    """END - START in days, as a float, on either backend."""
+def _days(scope: Scope, start, end):
+    """END - START in days, as a float (NULL when END is NULL), on either backend."""
+    if scope.postgresql:  # date_part is double precision; extract() would be numeric
+        return func.date_part("epoch", end - start) / SECONDS_PER_DAY
     return (func.extract("epoch", end) - func.extract("epoch", start)) / SECONDS_PER_DAY
 
 
 def _medians(scope: Scope, durations) -> dict:
-    """(median, count) of the `days` column of DURATIONS per `village_code` (percentile_cont
+    """(median, count) of the non-null `days` of DURATIONS per `village_code` (percentile_cont
     on PostgreSQL; the embedded database has no median, so its durations are sorted here)."""
     if scope.postgresql:
         grouped = durations.subquery()
         return {code: (round(value, 1), number) for code, value, number in scope.session.execute(
             select(grouped.c.village_code,
-                   func.percentile_cont(0.5).within_group(grouped.c.days), func.count())
-            .group_by(grouped.c.village_code))}
+                   func.percentile_cont(0.5).within_group(grouped.c.days),
+                   func.count(grouped.c.days))
+            .group_by(grouped.c.village_code)) if number}
     by_group = defaultdict(list)
     for code, days in scope.session.execute(durations):
-        by_group[code].append(days)
+        if days is not None:
+            by_group[code].append(days)
     return {code: (round(statistics.median(values), 1), len(values))
             for code, values in by_group.items()}
 

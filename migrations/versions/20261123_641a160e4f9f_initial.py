@@ -2,7 +2,7 @@
 
 Revision ID: 641a160e4f9f
 Revises: 
-Create Date: 2026-11-23 13:54:44.190613
+Create Date: 2026-11-23 14:23:27.969994
 """
 from datetime import UTC, datetime
 
@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('triage_due_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('triaged_at', api.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('response_due_at', api.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('first_accepted_at', api.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('closed_at', api.db.UtcDateTime(timezone=True), nullable=True),
@@ -167,9 +168,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_child_id'), ['child_id'], unique=False)
         batch_op.create_index('ix_cases_closed_at_village_code', ['closed_at', 'village_code'], unique=False, postgresql_include=['closure_reason'])
         batch_op.create_index(batch_op.f('ix_cases_household_id'), ['household_id'], unique=False)
-        batch_op.create_index('ix_cases_kla', ['created_at', 'village_code'], unique=False, postgresql_include=['category', 'triaged_at', 'triage_due_at', 'violence_types'])
+        batch_op.create_index('ix_cases_kla', ['created_at', 'village_code'], unique=False, postgresql_include=['id', 'category', 'triaged_at', 'triage_due_at', 'first_accepted_at', 'violence_types'])
         batch_op.create_index('ix_cases_reporter_id_created_at', ['reporter_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_cases_status_triage_due_at', ['status', 'triage_due_at'], unique=False)
+        batch_op.create_index('ix_cases_status_triage_due_at', ['status', 'triage_due_at'], unique=False, postgresql_include=['village_code', 'created_at'])
         batch_op.create_index('ix_cases_village_code_created_at', ['village_code', 'created_at'], unique=False)
 
     op.create_table('idempotency_records',
@@ -280,7 +281,7 @@ def upgrade() -> None:
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.create_index('ix_referrals_agency_code_sync_seq', ['agency_code', 'sync_seq'], unique=False)
         batch_op.create_index('ix_referrals_case_id', ['case_id'], unique=False, postgresql_include=['agency_code', 'status', 'accepted_at', 'due_at'])
-        batch_op.create_index('ix_referrals_status_due_at', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_referrals_status_due_at', ['status', 'due_at'], unique=False, postgresql_include=['case_id'])
         batch_op.create_index('uq_referrals_open_service', ['case_id', 'agency_code', 'service'], unique=True, sqlite_where=sa.text("status IN ('pending', 'accepted', 'in_progress')"), postgresql_where=sa.text("status IN ('pending', 'accepted', 'in_progress')"))
     _seed_agencies_and_rules()
 
@@ -307,7 +308,7 @@ def _seed_agencies_and_rules() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.drop_index('uq_referrals_open_service', sqlite_where=sa.text("status IN ('pending', 'accepted', 'in_progress')"), postgresql_where=sa.text("status IN ('pending', 'accepted', 'in_progress')"))
-        batch_op.drop_index('ix_referrals_status_due_at')
+        batch_op.drop_index('ix_referrals_status_due_at', postgresql_include=['case_id'])
         batch_op.drop_index('ix_referrals_case_id', postgresql_include=['agency_code', 'status', 'accepted_at', 'due_at'])
         batch_op.drop_index('ix_referrals_agency_code_sync_seq')
 
@@ -332,9 +333,9 @@ def downgrade() -> None:
     op.drop_table('idempotency_records')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_village_code_created_at')
-        batch_op.drop_index('ix_cases_status_triage_due_at')
+        batch_op.drop_index('ix_cases_status_triage_due_at', postgresql_include=['village_code', 'created_at'])
         batch_op.drop_index('ix_cases_reporter_id_created_at')
-        batch_op.drop_index('ix_cases_kla', postgresql_include=['category', 'triaged_at', 'triage_due_at', 'violence_types'])
+        batch_op.drop_index('ix_cases_kla', postgresql_include=['id', 'category', 'triaged_at', 'triage_due_at', 'first_accepted_at', 'violence_types'])
         batch_op.drop_index(batch_op.f('ix_cases_household_id'))
         batch_op.drop_index('ix_cases_closed_at_village_code', postgresql_include=['closure_reason'])
         batch_op.drop_index(batch_op.f('ix_cases_child_id'))

@@ -82,10 +82,12 @@ def known_cases(session, make_user):
 
     add_referral(late, "DINKES", Service.MEDICAL_EXAMINATION, "2026-02-17T00:00",
                  "2026-02-18T00:00", ReferralStatus.ACCEPTED, accepted="2026-02-17T12:00")
+    late.first_accepted_at = at("2026-02-17T12:00")
     add_referral(late, "DINSOS", Service.SOCIAL_ASSISTANCE, "2026-02-17T00:00",
                  "2026-02-20T00:00", ReferralStatus.PENDING)
     add_referral(served, "DINKES", Service.NUTRITION_INTERVENTION, "2026-04-01T00:00",
                  "2026-04-04T00:00", ReferralStatus.COMPLETED, accepted="2026-04-05T00:00")
+    served.first_accepted_at = at("2026-04-05T00:00")
 
     def measure(child_name, on, haz, waz, whz):
         kid = Child(name=child_name, sex=Sex.FEMALE, birth_date=date(2025, 1, 1),
