@@ -369,3 +369,18 @@ def test_route_takes_no_body_and_referrals_take_no_page(client, routed_case, wor
     response = _act(client, worker, f"{url}/route", {"agencies": ["DINSOS"]}, url)
     assert response.status_code == 422 and "agencies" in response.json["errors"]
     assert client.get("/api/v1/referrals?page=2", headers=worker.headers).status_code == 422
+
+
+def test_first_acceptance_is_kept_on_the_case(client, session, routed_case, dinsos, dinkes):
+    import uuid as uuid_module
+
+    from api.cases.models import Case
+
+    for agency in (dinsos, dinkes):
+        referral = client.get("/api/v1/referrals", headers=agency.headers).json[0]
+        url = f"/api/v1/referrals/{referral['id']}"
+        _act(client, agency, f"{url}/transitions", {"to": "accepted"}, url)
+    accepted = sorted(r.accepted_at for r in session.scalars(select(Referral)) if r.accepted_at)
+    case = session.get(Case, uuid_module.UUID(routed_case["id"]))
+    session.refresh(case)
+    assert len(accepted) == 2 and case.first_accepted_at == accepted[0]
