@@ -6,7 +6,9 @@ their children, referrals and posyandu measurements, by COPY; then times the KLA
 of one city-year and of one kecamatan-year, against a baseline measured in the same run (a
 plain COUNT of that city-year's cases), and prints the query plans' index use.
 
-    .venv/bin/python bench/kla_bench.py [--cases 1000000] [--keep]
+    .venv/bin/python bench/kla_bench.py [--cases 1000000] [--keep] [--reuse]
+
+--keep leaves the filled database behind; --reuse times it again without refilling.
 """
 
 import argparse
@@ -52,11 +54,18 @@ def main() -> None:
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--database", default="lindung_bench")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time an existing database (from --keep) without refilling it")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 
     url = make_url(args.server).set(database=args.database).render_as_string(
         hide_password=False)
+    if args.reuse:
+        engine = create_engine(url)
+        measure(engine, args.runs)
+        engine.dispose()
+        return
     admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))

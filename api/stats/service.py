@@ -147,8 +147,12 @@ def _period_grid(scope: Scope) -> list[dict]:
         *(func.count().filter(violence, _has_violence_type(scope, kind)).label(kind.value)
           for kind in ViolenceType),
     ]
-    return [dict(row._mapping) for row in scope.session.execute(
+    grid = [dict(row._mapping) for row in scope.session.execute(
         select(*columns).where(scope.cases_in_period()).group_by(Case.village_code, month))]
+    for cell in grid:
+        if not isinstance(cell["month"], str):
+            cell["month"] = cell["month"].strftime("%Y-%m")
+    return grid
 
 
 def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
@@ -162,18 +166,18 @@ def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
         .where(Case.status.in_(OPEN_STATUSES), scope.cases_in_area(),
                Case.created_at < scope.period.end)
         .group_by(Case.village_code)).all())
+    # a closed case has no open referral: start from the area's open cases, which are few
     overdue = dict(scope.session.execute(
         select(Case.village_code, func.count(Referral.id))
-        .join(Case, Case.id == Referral.case_id)
-        .where(Referral.status == ReferralStatus.PENDING, Referral.due_at <= scope.now,
-               scope.cases_in_area())
+        .join(Referral, Referral.case_id == Case.id)
+        .where(Case.status.in_(OPEN_STATUSES), scope.cases_in_area(),
+               Referral.status == ReferralStatus.PENDING, Referral.due_at <= scope.now)
         .group_by(Case.village_code)).all())
-    to_triage = _medians(scope, select(
-        Case.village_code, _days(scope, Case.created_at, Case.triaged_at).label("days"))
-        .where(scope.cases_in_period()))
-    to_acceptance = _medians(scope, select(
-        Case.village_code, _days(scope, Case.created_at, Case.first_accepted_at).label("days"))
-        .where(scope.cases_in_period()))
+    medians = _medians(scope, {
+        "triage": _days(scope, Case.created_at, Case.triaged_at),
+        "acceptance": _days(scope, Case.created_at, Case.first_accepted_at),
+    })
+    to_triage, to_acceptance = medians["triage"], medians["acceptance"]
     # one index probe per kelurahan: its latest violence report up to the period's end
     last_violence_at = (
         select(func.max(Case.created_at))
@@ -292,29 +296,37 @@ def _days(scope: Scope, start, end):
     return (func.extract("epoch", end) - func.extract("epoch", start)) / SECONDS_PER_DAY
 
 
-def _medians(scope: Scope, durations) -> dict:
-    """(median, count) of the non-null `days` of DURATIONS per `village_code` (percentile_cont
-    on PostgreSQL; the embedded database has no median, so its durations are sorted here)."""
+def _medians(scope: Scope, durations: dict) -> dict:
+    """For each named duration (in days; NULL when not reached), its (median, count) per
+    kelurahan over the period's cases, all in one pass (percentile_cont on PostgreSQL; the
+    embedded database has no median, so its durations are sorted here)."""
+    by_name = {name: {} for name in durations}
     if scope.postgresql:
-        grouped = durations.subquery()
-        return {code: (round(value, 1), number) for code, value, number in scope.session.execute(
-            select(grouped.c.village_code,
-                   func.percentile_cont(0.5).within_group(grouped.c.days),
-                   func.count(grouped.c.days))
-            .group_by(grouped.c.village_code)) if number}
-    by_group = defaultdict(list)
-    for code, days in scope.session.execute(durations):
-        if days is not None:
-            by_group[code].append(days)
-    return {code: (round(statistics.median(values), 1), len(values))
-            for code, values in by_group.items()}
+        columns = [aggregate for duration in durations.values() for aggregate in (
+            func.percentile_cont(0.5).within_group(duration), func.count(duration))]
+        for code, *figures in scope.session.execute(
+                select(Case.village_code, *columns).where(scope.cases_in_period())
+                .group_by(Case.village_code)):
+            for index, name in enumerate(durations):
+                median, number = figures[2 * index], figures[2 * index + 1]
+                if number:
+                    by_name[name][code] = (round(median, 1), number)
+        return by_name
+    values = {name: defaultdict(list) for name in durations}
+    for code, *days in scope.session.execute(
+            select(Case.village_code, *durations.values()).where(scope.cases_in_period())):
+        for name, value in zip(durations, days, strict=True):
+            if value is not None:
+                values[name][code].append(value)
+    return {name: {code: (round(statistics.median(found), 1), len(found))
+                   for code, found in by_code.items()} for name, by_code in values.items()}
 
 
 def _month_of(scope: Scope, column):
     """The month of a timestamp in the period's calendar."""
     zone = scope.period.zone
-    if scope.postgresql:
-        return func.to_char(func.timezone(str(zone), column), "YYYY-MM")
+    if scope.postgresql:  # date_trunc is cheaper than formatting every row with to_char
+        return func.date_trunc("month", func.timezone(str(zone), column))
     # SQLite has no zones: the zone's offset at the period's start (WITA keeps one all year)
     minutes = int(scope.period.start.utcoffset().total_seconds() // 60)
     return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
