@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from api.errors import NotFound
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -132,6 +134,21 @@ class Database:
 
     def session(self, *, writes: bool = True) -> Session:
         return (self._writer if writes else self._reader)()
+
+
+def one_for(session: Session, query, *, entity, for_update: bool, missing: str):
+    """The single row of QUERY, or NotFound(MISSING).
+
+    FOR_UPDATE locks its row until the transaction ends (PostgreSQL; SQLite writers are
+    serialized anyway), so a racing writer waits and then sees the new version: its If-Match
+    fails cleanly instead of colliding later.
+    """
+    if for_update:
+        query = query.with_for_update(of=entity).execution_options(populate_existing=True)
+    found = session.scalar(query)
+    if found is None:
+        raise NotFound(missing)
+    return found
 
 
 def database() -> Database:

@@ -24,7 +24,8 @@ from api.cases.models import AWAITING_RESPONSE, Case, CaseReferenceCounter, Poss
 from api.cases.sla import Deadlines
 from api.children.age import estimated_birth_date
 from api.children.models import Child, Household
-from api.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from api.db import one_for
+from api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from api.referrals import feed
 from api.referrals.models import Referral
 from api.regions import codes as region_codes
@@ -115,17 +116,10 @@ def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID,
              for_update: bool = False) -> Case:
     """The case if GRANT covers it; NotFound otherwise, whether or not it exists.
 
-    FOR_UPDATE locks its row until the transaction ends (PostgreSQL; SQLite writers are
-    serialized anyway), so a racing writer waits and then sees the new version: its If-Match
-    fails cleanly instead of colliding later.
+    FOR_UPDATE locks the row for an update (see db.one_for).
     """
-    query = select(Case).where(Case.id == case_id, visible_to(grant))
-    if for_update:
-        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
-    case = session.scalar(query)
-    if case is None:
-        raise NotFound("No such case.")
-    return case
+    return one_for(session, select(Case).where(Case.id == case_id, visible_to(grant)),
+                   entity=Case, for_update=for_update, missing="No such case.")
 
 
 def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Deadlines,

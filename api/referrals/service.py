@@ -15,7 +15,8 @@ from api.auth.policy import Grant, Scope
 from api.cases import timeline, workflow
 from api.cases.models import Case
 from api.cases.service import visible_to as cases_visible_to
-from api.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from api.db import one_for
+from api.errors import Conflict, InvalidInput, PreconditionFailed
 from api.referrals import feed, routing
 from api.referrals.models import Referral, RoutingRule
 from api.referrals.workflow import Side, check_move
@@ -178,14 +179,10 @@ def list_referrals(*, grant: Grant, filters: dict, after_seq: int, limit: int,
 
 def get_referral(*, session: Session, grant: Grant, referral_id: uuid.UUID,
                  for_update: bool = False) -> Referral:
-    """The referral if GRANT covers it; NotFound otherwise (FOR_UPDATE: see get_case)."""
-    query = select(Referral).where(Referral.id == referral_id, visible_to(grant))
-    if for_update:
-        query = query.with_for_update(of=Referral).execution_options(populate_existing=True)
-    referral = session.scalar(query)
-    if referral is None:
-        raise NotFound("No such referral.")
-    return referral
+    """The referral if GRANT covers it; NotFound otherwise (FOR_UPDATE: see db.one_for)."""
+    return one_for(session, select(Referral).where(Referral.id == referral_id,
+                                                   visible_to(grant)),
+                   entity=Referral, for_update=for_update, missing="No such referral.")
 
 
 # ---------- moving a referral ----------
