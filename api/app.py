@@ -4,6 +4,7 @@ from flask import Flask
 
 from api import config as lindung_config
 from api import db, errors, http
+from api.audit import http as audit_http
 from api.rest import BEARER_SCHEME, Api
 
 SPEC_OPTIONS = {
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
     app.config.update(config or {})
 
     db.init_app(app, bind=bind)
+    audit_http.init_app(app)
     http.init_app(app)
     api = Api(app)
     errors.init_app(app)
@@ -42,6 +44,7 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
 
 def _blueprints():
     from api.agencies.views import blp as agencies
+    from api.audit.views import blp as audit
     from api.auth.views import blp as me
     from api.cases.views import blp as cases
     from api.children.views import blp as children
@@ -51,4 +54,5 @@ def _blueprints():
     from api.stats.views import blp as stats
     from api.vocabularies.views import blp as vocabularies
 
-    return [health, vocabularies, me, regions, agencies, cases, referrals, children, stats]
+    return [health, vocabularies, me, regions, agencies, cases, referrals, children, stats,
+            audit]

@@ -172,6 +172,27 @@ def regions_import(path):
 
 
 @main.group()
+def audit():
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify():
+    """Check the audit chain; exits 1 naming the first event that was changed, removed or
+    added."""
+    from api.audit.chain import verify
+
+    app = _app()
+    with app.app_context(), _session(app) as session:
+        verdict = verify(session)
+    if verdict.first_bad_id is not None:
+        click.echo(f"audit chain broken at event {verdict.first_bad_id}: {verdict.reason} "
+                   f"({verdict.checked} events before it are intact)", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {verdict.checked} events")
+
+
+@main.group()
 def openapi():
     """The OpenAPI document."""
 

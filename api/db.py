@@ -156,11 +156,10 @@ def database() -> Database:
 
 
 def get_session() -> Session:
-    """The request's session; requests that may write take SQLite's write lock up front."""
-    from flask import request
-
+    """The request's session. Every request writes (its audit event at least), so on SQLite
+    each takes the write lock up front."""
     if "db_session" not in g:
-        g.db_session = database().session(writes=request.method not in ("GET", "HEAD", "OPTIONS"))
+        g.db_session = database().session(writes=True)
     return g.db_session
 
 
@@ -186,6 +185,7 @@ def init_app(app, *, bind=None) -> None:
 def import_models() -> None:
     """Import every domain's tables so Base.metadata is complete (alembic, tests)."""
     import api.agencies.models
+    import api.audit.models
     import api.auth.models
     import api.cases.models
     import api.children.models

@@ -219,3 +219,17 @@ def test_agencies_acting_at_once_on_one_case_all_succeed(server):
     with ThreadPoolExecutor(max_workers=5) as pool:
         assert list(pool.map(accept, agencies)) == [200] * 5
     assert requests.get(url, headers=_bearer(worker), timeout=10).json()["status"] == "in_service"
+
+
+def test_audit_chain_stays_one_line_under_concurrent_requests(server):
+    token = server["tokens"]["demo_caseworker"]
+
+    def read(_):
+        return requests.get(f"{server['base']}/cases", headers=_bearer(token), timeout=30)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        assert {r.status_code for r in pool.map(read, range(48))} == {200}
+    verified = subprocess.run([LINDUNG, "audit", "verify"], env=server["env"],
+                              capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stderr
+    assert "audit chain intact" in verified.stdout

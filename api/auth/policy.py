@@ -34,6 +34,8 @@ class Operation(enum.StrEnum):
     MEASUREMENT_CREATE = "measurement.create"
     MEASUREMENT_LIST = "measurement.list"
     STATS_READ = "stats.read"
+    AUDIT_READ = "audit.read"
+    CHILD_ACCESS_LOG = "child.access_log"
     USER_LIST = "user.list"
     USER_CREATE = "user.create"
     TOKEN_CREATE = "token.create"
@@ -102,6 +104,8 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
                                  **_grant(CASE_STAFF, Scope.AREA)},
     # aggregates only; the area asked for must lie in the caller's areas (when they have any)
     Operation.STATS_READ: _grant([*CASE_STAFF, Role.ANALYST], Scope.AREA),
+    Operation.AUDIT_READ: _grant([Role.SUPERVISOR, Role.ADMIN], Scope.ANY),
+    Operation.CHILD_ACCESS_LOG: _grant([Role.SUPERVISOR], Scope.AREA),
     Operation.USER_LIST: _grant([Role.ADMIN], Scope.ANY),
     Operation.USER_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.TOKEN_CREATE: _grant([Role.ADMIN], Scope.ANY),

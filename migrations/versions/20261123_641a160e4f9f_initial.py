@@ -2,7 +2,7 @@
 
 Revision ID: 641a160e4f9f
 Revises: 
-Create Date: 2026-11-23 14:23:27.969994
+Create Date: 2026-11-23 14:45:09.429804
 """
 from datetime import UTC, datetime
 
@@ -28,6 +28,28 @@ def upgrade() -> None:
     sa.Column('updated_at', api.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_agencies'))
     )
+    op.create_table('audit_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('at', api.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Uuid(), nullable=True),
+    sa.Column('actor_role', sa.String(length=20), nullable=True),
+    sa.Column('agency', sa.String(length=32), nullable=True),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('subject_type', sa.String(length=20), nullable=True),
+    sa.Column('subject_id', sa.String(length=64), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
+    sa.Column('client_ip', sa.String(length=45), nullable=True),
+    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_events_actor_id_id', ['actor_id', 'id'], unique=False)
+        batch_op.create_index('ix_audit_events_at', ['at'], unique=False)
+        batch_op.create_index('ix_audit_events_subject_id_id', ['subject_id', 'id'], unique=False)
+
     op.create_table('case_reference_counters',
     sa.Column('city_code', sa.String(length=4), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
@@ -284,6 +306,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_referrals_status_due_at', ['status', 'due_at'], unique=False, postgresql_include=['case_id'])
         batch_op.create_index('uq_referrals_open_service', ['case_id', 'agency_code', 'service'], unique=True, sqlite_where=sa.text("status IN ('pending', 'accepted', 'in_progress')"), postgresql_where=sa.text("status IN ('pending', 'accepted', 'in_progress')"))
     _seed_agencies_and_rules()
+    _protect_audit_trail()
+
+
+def _protect_audit_trail() -> None:
+    """Audit events are appended, never changed: PostgreSQL refuses UPDATE and DELETE."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("""
+        CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit events are append-only';
+        END;
+        $$ LANGUAGE plpgsql
+    """)
+    op.execute("""
+        CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+    """)
 
 
 def _seed_agencies_and_rules() -> None:
@@ -363,4 +403,10 @@ def downgrade() -> None:
 
     op.drop_table('households')
     op.drop_table('case_reference_counters')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_events_subject_id_id')
+        batch_op.drop_index('ix_audit_events_at')
+        batch_op.drop_index('ix_audit_events_actor_id_id')
+
+    op.drop_table('audit_events')
     op.drop_table('agencies')

@@ -1,0 +1,35 @@
+"""The audit event table."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, JsonList, UtcDateTime
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_subject_id_id", "subject_id", "id"),
+        Index("ix_audit_events_actor_id_id", "actor_id", "id"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    # the chain's order
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    actor_role: Mapped[str | None] = mapped_column(String(20), default=None)
+    agency: Mapped[str | None] = mapped_column(String(32), default=None)
+    action: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str | None] = mapped_column(String(20), default=None)
+    subject_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    outcome: Mapped[str] = mapped_column(String(20))
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    client_ip: Mapped[str | None] = mapped_column(String(45), default=None)
+    details: Mapped[dict] = mapped_column(JsonList, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

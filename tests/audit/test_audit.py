@@ -1,0 +1,157 @@
+"""Every access leaves a hash-chained audit event; the chain shows any edit."""
+
+import os
+
+import pytest
+from sqlalchemy import select, text
+
+from api.audit.chain import verify
+from api.audit.models import AuditEvent
+from tests.conftest import BALIKPAPAN, BANJARMASIN, MANGGAR, child_report
+
+
+def _events(session, **where):
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEvent, name) == value)
+    return session.scalars(query).all()
+
+
+def test_reads_writes_and_lists_are_recorded(client, session, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    created = client.post("/api/v1/cases", json=child_report(source="hotline"),
+                          headers={**staff.headers, "X-Request-ID": "req-1"}).json
+    client.get(f"/api/v1/cases/{created['id']}", headers=staff.headers)
+    client.get("/api/v1/cases?status=reported&q=Budi", headers=staff.headers)
+    create, read, listing = (_events(session, action=a)[-1]
+                             for a in ("case.create", "case.read", "case.list"))
+    assert (create.subject_type, create.subject_id) == ("case", created["id"])
+    assert create.request_id == "req-1" and create.client_ip
+    assert (read.actor_id, read.actor_role, read.outcome) == (staff.id, "caseworker", "ok")
+    assert listing.details == {"status": "reported", "q": "Budi"}
+
+
+def test_refusals_are_recorded_although_nothing_else_is(client, session, make_user):
+    agency = make_user("agency_system", agency="DINSOS")
+    other = make_user("caseworker", [BANJARMASIN])
+    staff = make_user("caseworker", [BALIKPAPAN])
+    case = client.post("/api/v1/cases", json=child_report(source="hotline"),
+                       headers=staff.headers).json
+    assert client.get("/api/v1/cases", headers=agency.headers).status_code == 403
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=other.headers).status_code == 404
+    assert client.get("/api/v1/cases", headers={"Authorization": "Bearer lnd_x"}
+                      ).status_code == 401
+    denied = _events(session, action="auth.denied")
+    assert [(e.actor_role, e.outcome) for e in denied] == [("agency_system", "403"),
+                                                          (None, "401")]
+    missing = _events(session, action="not_found")[-1]
+    assert (missing.actor_id, missing.subject_id) == (other.id, case["id"])
+
+
+def test_agency_system_token_use_and_export_are_recorded(client, session, make_user):
+    agency = make_user("agency_system", agency="DINSOS")
+    client.get("/api/v1/referrals", headers=agency.headers)
+    assert _events(session, action="referral.list")[-1].agency == "DINSOS"
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    client.get("/api/v1/stats/kla?area=647101&format=csv", headers=supervisor.headers)
+    assert _events(session, action="export")[-1].actor_id == supervisor.id
+
+
+def test_chain_is_intact_and_shows_an_edited_row(client, session, make_user, connection):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    for _ in range(3):
+        client.get("/api/v1/cases", headers=staff.headers)
+    assert verify(session).first_bad_id is None
+    victim = _events(session)[-2]
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:  # the database refuses; only its owner can lift that, as an attacker might
+        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER "
+                                "audit_events_append_only"))
+    connection.execute(text("UPDATE audit_events SET actor_role = 'admin' WHERE id = :id"),
+                       {"id": victim.id})
+    session.expire_all()
+    verdict = verify(session)
+    assert verdict.first_bad_id == victim.id
+    assert "changed" in verdict.reason
+
+
+def test_a_deleted_row_breaks_the_next_link(client, session, make_user, connection):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    for _ in range(3):
+        client.get("/api/v1/cases", headers=staff.headers)
+    first, second, third = _events(session)[-3:]
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER "
+                                "audit_events_append_only"))
+    connection.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": second.id})
+    session.expire_all()
+    assert verify(session).first_bad_id == third.id
+
+
+if os.environ.get("LINDUNG_TEST_DATABASE_URL"):  # the trigger is PostgreSQL's own
+
+    def test_postgresql_refuses_to_change_audit_rows(session, client, make_user, connection):
+        staff = make_user("caseworker", [BALIKPAPAN])
+        client.get("/api/v1/cases", headers=staff.headers)
+        for statement in ("UPDATE audit_events SET outcome = 'x'", "DELETE FROM audit_events"):
+            with pytest.raises(Exception, match="append-only"), connection.begin_nested():
+                connection.execute(text(statement))
+
+
+@pytest.mark.parametrize(("role", "status"), [("supervisor", 200), ("admin", 200),
+                                              ("caseworker", 403), ("analyst", 403),
+                                              ("agency_officer", 403), ("rt_head", 403)])
+def test_who_reads_the_audit_trail(client, make_user, role, status):
+    caller = make_user(role, [MANGGAR] if role not in ("admin", "agency_officer") else [],
+                       "DINSOS" if role == "agency_officer" else None)
+    assert client.get("/api/v1/audit-events", headers=caller.headers).status_code == status
+
+
+def test_audit_events_filter(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    case = client.post("/api/v1/cases", json=child_report(source="hotline"),
+                       headers=staff.headers).json
+    mine = client.get("/api/v1/audit-events", headers=supervisor.headers, query_string={
+        "actor_id": str(staff.id), "subject_id": case["id"]}).json
+    assert [e["action"] for e in mine] == ["case.create"]
+    assert mine[0]["hash"] and mine[0]["prev_hash"]
+
+
+def test_child_access_log_names_who_saw_the_childs_cases(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    case = client.post("/api/v1/cases", json=child_report(source="hotline"),
+                       headers=staff.headers).json
+    client.get(f"/api/v1/cases/{case['id']}", headers=staff.headers)
+    log = client.get(f"/api/v1/children/{case['child']['id']}/access-log",
+                     headers=supervisor.headers).json
+    assert [e["action"] for e in log] == ["case.read", "case.create"]  # newest first
+    assert {e["actor_id"] for e in log} == {str(staff.id)}
+    assert client.get(f"/api/v1/children/{case['child']['id']}/access-log",
+                      headers=staff.headers).status_code == 403
+
+
+def test_audit_verify_command(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    monkeypatch.setenv("LINDUNG_DATABASE_URL", f"sqlite:///{tmp_path / 'audit.sqlite3'}")
+    runner = CliRunner()
+    runner.invoke(main, ["demo"])
+    from api import create_app
+
+    app = create_app()
+    token = [line.split()[2] for line in runner.invoke(main, ["demo"]).output.splitlines()
+             if "demo_caseworker " in line][0]
+    for _ in range(3):
+        app.test_client().get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    assert runner.invoke(main, ["audit", "verify"]).exit_code == 0
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "audit.sqlite3") as raw:
+        raw.execute("UPDATE audit_events SET client_ip = '10.0.0.1' WHERE id = 2")
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "event 2" in result.output
