@@ -5,6 +5,7 @@ from flask import Flask
 from api import config as lindung_config
 from api import db, errors, http
 from api.audit import http as audit_http
+from api.auth import limits as login_limits
 from api.rest import BEARER_SCHEME, Api
 
 SPEC_OPTIONS = {
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
     errors.init_app(app)
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
+    login_limits.init_app(app)
     return app
 
 

@@ -59,6 +59,8 @@ def from_environment() -> dict:
         ),
         # the cities' calendar: periods and months of the statistics are local days
         "TIMEZONE": os.environ.get("LINDUNG_TIMEZONE", "Asia/Makassar"),
+        "RATE_LIMIT_STORAGE": os.environ.get("LINDUNG_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATE_LIMIT_PREFIX": os.environ.get("LINDUNG_RATELIMIT_PREFIX", "lindung"),
         "API_TITLE": API_TITLE,
         "API_VERSION": API_VERSION,
         "OPENAPI_VERSION": OPENAPI_VERSION,

@@ -62,3 +62,12 @@ class TokenSchema(ma.Schema):
     created_at = UtcTimestamp()
     expires_at = UtcTimestamp(allow_none=True)
     revoked_at = UtcTimestamp(allow_none=True)
+
+
+class LoginSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    username = Text(required=True, validate=validate.Length(max=64))
+    password = ma.fields.String(required=True, load_only=True,
+                                validate=validate.Length(min=1, max=1024))

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime
 
 from argon2 import PasswordHasher
+from argon2 import exceptions as argon2_exceptions
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from api.vocabularies.codes import Role
 
 TOKEN_PREFIX = "lnd_"
 _password_hasher = PasswordHasher()  # argon2id with the library's current parameters
+_DUMMY_HASH = _password_hasher.hash("not a password of anyone")
 
 
 def hash_token(token: str) -> str:
@@ -121,6 +123,18 @@ def token_owner(*, session: Session, token: str) -> tuple[ApiToken, User] | None
     if row.expires_at is not None and row.expires_at <= utcnow():
         return None
     return row, row.user
+
+
+def log_in(*, session: Session, username: str, password: str) -> User | None:
+    """The active user USERNAME if PASSWORD is theirs (argon2id), else None; the answer takes
+    as long for an unknown name as for a wrong password."""
+    user = user_by_name(session=session, username=username)
+    stored = user.password_hash if user is not None and user.active else None
+    try:
+        _password_hasher.verify(stored or _DUMMY_HASH, password)
+    except argon2_exceptions.VerificationError:
+        return None
+    return user if stored else None
 
 
 def user_by_name(*, session: Session, username: str) -> User | None:

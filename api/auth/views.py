@@ -3,9 +3,11 @@
 from flask.views import MethodView
 
 from api.auth import service
+from api.auth.bearer import BearerChallenge
 from api.auth.policy import Operation
 from api.auth.schemas import (
     IssuedTokenSchema,
+    LoginSchema,
     MeSchema,
     TokenCreateSchema,
     TokenSchema,
@@ -26,6 +28,26 @@ class Me(MethodView):
     def get(self, *, grant):
         """Who am I: role, areas and agency of the token's user"""
         return grant.principal
+
+
+@blp.route("/auth/tokens")
+class AuthTokens(MethodView):
+    @blp.public
+    @blp.arguments(LoginSchema)
+    @blp.response(201, IssuedTokenSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    def post(self, login):
+        """Log in with a password: a new API token (limited per account and address; 429 with
+        Retry-After when exceeded)"""
+        session = get_session()
+        user = service.log_in(session=session, username=login["username"],
+                              password=login["password"])
+        if user is None:
+            raise BearerChallenge("Unknown user or wrong password.", invalid=False)
+        token, value = service.issue_token_record(session=session, user=user)
+        return {"id": token.id, "user_id": user.id, "token": value,
+                "created_at": token.created_at, "expires_at": token.expires_at}, 201
 
 
 @blp.route("/users")
