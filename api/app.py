@@ -3,7 +3,7 @@
 from flask import Flask
 
 from api import config as lindung_config
-from api import db, errors, http
+from api import crypto, db, errors, http
 from api.audit import http as audit_http
 from api.auth import limits as login_limits
 from api.rest import BEARER_SCHEME, Api
@@ -33,6 +33,8 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
     app.config["API_SPEC_OPTIONS"] = SPEC_OPTIONS
     app.config.update(config or {})
 
+    crypto.configure(secret_key=app.config["SECRET_KEY"], data_keys=app.config["DATA_KEYS"],
+                     lookup_key=app.config["LOOKUP_KEY"])
     db.init_app(app, bind=bind)
     audit_http.init_app(app)
     http.init_app(app)

@@ -193,6 +193,30 @@ def audit_verify():
 
 
 @main.group()
+def keys():
+    """Encryption keys of identity numbers (see api/crypto.py)."""
+
+
+@keys.command("rotate")
+def keys_rotate():
+    """Re-encrypt every stored NIK and KK number with the first of LINDUNG_DATA_KEYS."""
+    from sqlalchemy import select
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from api.children.models import Child, Household
+
+    app = _app()
+    with app.app_context(), _session(app) as session:
+        count = 0
+        for model, column in ((Child, "nik"), (Household, "kk_number")):
+            for row in session.scalars(select(model).where(getattr(model, column).is_not(None))):
+                flag_modified(row, column)
+                count += 1
+        session.commit()
+    click.echo(f"re-encrypted {count} identity numbers")
+
+
+@main.group()
 def openapi():
     """The OpenAPI document."""
 

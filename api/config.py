@@ -59,6 +59,9 @@ def from_environment() -> dict:
         ),
         # the cities' calendar: periods and months of the statistics are local days
         "TIMEZONE": os.environ.get("LINDUNG_TIMEZONE", "Asia/Makassar"),
+        # identity numbers at rest (api/crypto.py); derived from SECRET_KEY when unset
+        "DATA_KEYS": os.environ.get("LINDUNG_DATA_KEYS"),
+        "LOOKUP_KEY": os.environ.get("LINDUNG_LOOKUP_KEY"),
         "RATE_LIMIT_STORAGE": os.environ.get("LINDUNG_RATELIMIT_STORAGE_URI", "memory://"),
         "RATE_LIMIT_PREFIX": os.environ.get("LINDUNG_RATELIMIT_PREFIX", "lindung"),
         "API_TITLE": API_TITLE,

@@ -146,7 +146,9 @@ def fill(engine, case_count: int) -> str:
         cursor = raw.cursor()
         cursor.execute("INSERT INTO users (id, username, role, active, created_at) "
                        "VALUES (%s, 'bench', 'rt_head', true, now())", (str(reporter),))
-        for table, buffer in (("children", children), ("cases", cases),
+        children_columns = ("(id, name, nik, sex, birth_date, birth_date_estimated, school, "
+                            "disability, village_code, rw, rt, created_at, updated_at, version)")
+        for table, buffer in ((f"children {children_columns}", children), ("cases", cases),
                               ("referrals", referrals), ("measurements", measurements)):
             buffer.seek(0)
             with cursor.copy(f"COPY {table} FROM STDIN") as copy:

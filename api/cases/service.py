@@ -24,6 +24,7 @@ from api.cases.models import AWAITING_RESPONSE, Case, CaseReferenceCounter, Poss
 from api.cases.sla import Deadlines
 from api.children.age import estimated_birth_date
 from api.children.models import Child, Household
+from api.crypto import lookup_hash
 from api.db import one_for
 from api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from api.referrals import feed
@@ -362,7 +363,8 @@ def _child_for(*, session: Session, grant: Grant, report: dict, today: date) -> 
     fields.update(_birth_fields(fields, today))
     if fields.get("nik"):
         # one child, one record per area: a NIK known here links the report to that child
-        known = session.scalars(select(Child).where(Child.nik == fields["nik"])).all()
+        known = session.scalars(select(Child).where(
+            Child.nik_hash == lookup_hash(fields["nik"]))).all()
         for child in known:
             if in_areas(grant.principal, child.village_code):
                 return child
@@ -394,7 +396,8 @@ def _correct_child(*, session: Session, child: Child, changes: dict, today: date
     changes.update(_birth_fields(changes, today))
     nik = changes.get("nik")
     if nik and nik != child.nik:
-        holder = session.scalar(select(Child.id).where(Child.nik == nik, Child.id != child.id))
+        holder = session.scalar(select(Child.id).where(Child.nik_hash == lookup_hash(nik),
+                                                       Child.id != child.id))
         if holder is not None:
             raise InvalidInput({"child.nik": ["Another child record has this NIK."]})
     for name, value in changes.items():
@@ -406,7 +409,7 @@ def _link_possible_duplicates(*, session: Session, case: Case, now: datetime) ->
     child = case.child
     same_child = Case.child_id == child.id
     if child.nik:
-        same_child = or_(same_child, Child.nik == child.nik)
+        same_child = or_(same_child, Child.nik_hash == child.nik_hash)
     same_description = and_(
         func.lower(Child.name) == child.name.lower(),
         Child.birth_date == child.birth_date,

@@ -4,10 +4,11 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from api.children.age import months_between
 from api.children.growth import HazCategory, Position, WazCategory, WhzCategory
+from api.crypto import EncryptedString, lookup_hash
 from api.db import Base, JsonList, code_enum, created_at_column, updated_at_column, uuid_pk
 from api.vocabularies.codes import Sex
 
@@ -18,8 +19,10 @@ class Child(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(120))
     # one record per NIK within an area; a child known elsewhere gets a record here too,
-    # linked to the other cases as a possible duplicate (never merged across areas)
-    nik: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
+    # linked to the other cases as a possible duplicate (never merged across areas).
+    # Stored encrypted; found by its keyed hash (api/crypto.py)
+    nik: Mapped[str | None] = mapped_column(EncryptedString, default=None)
+    nik_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     sex: Mapped[Sex] = mapped_column(code_enum(Sex, "child_sex"))
     birth_date: Mapped[date] = mapped_column(Date)
     # True when only an age in months was reported and birth_date was derived from it
@@ -42,6 +45,11 @@ class Child(Base):
     cases: Mapped[list["Case"]] = relationship(  # noqa: F821
         lazy="select", order_by="Case.created_at", viewonly=True)
 
+    @validates("nik")
+    def _hash_nik(self, _key, nik):
+        self.nik_hash = lookup_hash(nik)
+        return nik
+
     @property
     def latest_measurement(self) -> "Measurement | None":
         return self.measurements[-1] if self.measurements else None
@@ -59,7 +67,8 @@ class Household(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    kk_number: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
+    kk_number: Mapped[str | None] = mapped_column(EncryptedString, default=None)
+    kk_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     head_name: Mapped[str | None] = mapped_column(String(120), default=None)
     members_count: Mapped[int | None] = mapped_column(Integer, default=None)
     # DTSEN welfare decile (1 = poorest tenth), None when not registered
@@ -68,6 +77,11 @@ class Household(Base):
     economic_stressors: Mapped[list[str]] = mapped_column(JsonList, default=list)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+    @validates("kk_number")
+    def _hash_kk(self, _key, kk_number):
+        self.kk_hash = lookup_hash(kk_number)
+        return kk_number
 
 
 class Measurement(Base):

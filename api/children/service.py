@@ -11,6 +11,7 @@ from api.cases import service as cases
 from api.cases.sla import Deadlines
 from api.children import growth
 from api.children.models import Child, Measurement
+from api.crypto import lookup_hash
 from api.errors import InvalidInput, NotFound
 from api.regions.service import village_exists
 from api.vocabularies.codes import Category
@@ -132,7 +133,8 @@ def _known_child(*, session: Session, grant: Grant, described: dict) -> Child | 
     refused: the z-scores of the wrong child would be worthless, and nobody reaches another
     child's record by typing a number."""
     if described.get("nik"):
-        for child in session.scalars(select(Child).where(Child.nik == described["nik"])):
+        for child in session.scalars(select(Child).where(
+                Child.nik_hash == lookup_hash(described["nik"]))):
             if in_areas(grant.principal, child.village_code):
                 if (child.sex, child.birth_date) != (described["sex"],
                                                      described["birth_date"]):

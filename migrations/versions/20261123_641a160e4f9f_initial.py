@@ -2,7 +2,7 @@
 
 Revision ID: 641a160e4f9f
 Revises: 
-Create Date: 2026-11-23 14:45:09.429804
+Create Date: 2026-11-23 14:55:23.090077
 """
 from datetime import UTC, datetime
 
@@ -58,7 +58,8 @@ def upgrade() -> None:
     )
     op.create_table('households',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('kk_number', sa.String(length=16), nullable=True),
+    sa.Column('kk_number', api.crypto.EncryptedString(length=255), nullable=True),
+    sa.Column('kk_hash', sa.String(length=64), nullable=True),
     sa.Column('head_name', sa.String(length=120), nullable=True),
     sa.Column('members_count', sa.Integer(), nullable=True),
     sa.Column('welfare_decile', sa.Integer(), nullable=True),
@@ -71,7 +72,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_households'))
     )
     with op.batch_alter_table('households', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_households_kk_number'), ['kk_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_households_kk_hash'), ['kk_hash'], unique=False)
 
     op.create_table('regions',
     sa.Column('code', sa.String(length=10), nullable=False),
@@ -87,7 +88,8 @@ def upgrade() -> None:
     op.create_table('children',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('nik', sa.String(length=16), nullable=True),
+    sa.Column('nik', api.crypto.EncryptedString(length=255), nullable=True),
+    sa.Column('nik_hash', sa.String(length=64), nullable=True),
     sa.Column('sex', sa.Enum('male', 'female', name='child_sex', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('birth_date', sa.Date(), nullable=False),
     sa.Column('birth_date_estimated', sa.Boolean(), nullable=False),
@@ -103,7 +105,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_children'))
     )
     with op.batch_alter_table('children', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_children_nik'), ['nik'], unique=False)
+        batch_op.create_index(batch_op.f('ix_children_nik_hash'), ['nik_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_children_village_code'), ['village_code'], unique=False)
 
     op.create_table('routing_rules',
@@ -391,7 +393,7 @@ def downgrade() -> None:
     op.drop_table('routing_rules')
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_children_village_code'))
-        batch_op.drop_index(batch_op.f('ix_children_nik'))
+        batch_op.drop_index(batch_op.f('ix_children_nik_hash'))
 
     op.drop_table('children')
     with op.batch_alter_table('regions', schema=None) as batch_op:
@@ -399,7 +401,7 @@ def downgrade() -> None:
 
     op.drop_table('regions')
     with op.batch_alter_table('households', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_households_kk_number'))
+        batch_op.drop_index(batch_op.f('ix_households_kk_hash'))
 
     op.drop_table('households')
     op.drop_table('case_reference_counters')

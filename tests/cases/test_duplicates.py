@@ -79,3 +79,58 @@ def test_reporter_filters_only_on_what_the_reporter_view_shows(client, make_user
     assert client.get("/api/v1/cases?q=Budi", headers=rt_head.headers).json == []
     assert [c["id"] for c in client.get(f"/api/v1/cases?q={case['reference']}",
                                         headers=rt_head.headers).json] == [case["id"]]
+
+
+def test_identity_numbers_are_stored_encrypted_and_found_by_keyed_hash(client, make_user,
+                                                                       connection):
+    from sqlalchemy import text
+
+    from api.crypto import lookup_hash
+
+    staff = make_user("caseworker", [BALIKPAPAN])
+    child = {"name": "Budi Santoso", "sex": "male", "birth_date": "2017-05-04", "nik": NIK}
+    household = {"kk_number": "6471010101170009"}
+    first = _report(client, staff, child=child, household=household)
+    stored_nik, nik_hash = connection.execute(text(
+        "SELECT nik, nik_hash FROM children WHERE nik_hash IS NOT NULL")).one()
+    stored_kk = connection.execute(text(
+        "SELECT kk_number FROM households WHERE kk_hash IS NOT NULL")).scalar_one()
+    assert NIK not in stored_nik and stored_nik.startswith("gAAAA")
+    assert "6471010101170009" not in stored_kk
+    assert nik_hash == lookup_hash(NIK) != NIK
+    assert first["child"]["nik"] == NIK and first["household"]["kk_number"] == household[
+        "kk_number"]
+    second = _report(client, staff, child=child)  # found again by the hash
+    assert second["child"]["id"] == first["child"]["id"]
+
+
+def test_keys_rotate_re_encrypts_with_the_new_key(tmp_path, monkeypatch):
+    import sqlite3
+
+    from click.testing import CliRunner
+    from cryptography.fernet import Fernet
+
+    from api import create_app
+    from api.cli import main
+
+    monkeypatch.setenv("LINDUNG_DATABASE_URL", f"sqlite:///{tmp_path / 'keys.sqlite3'}")
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("LINDUNG_DATA_KEYS", old)
+    runner = CliRunner()
+    output = runner.invoke(main, ["demo"]).output
+    token = next(line.split()[2] for line in output.splitlines() if "demo_caseworker " in line)
+    created = create_app().test_client().post(
+        "/api/v1/cases", headers={"Authorization": f"Bearer {token}"},
+        json=child_report(source="hotline", child={"name": "Rina", "sex": "female",
+                                                   "birth_date": "2018-02-03",
+                                                   "nik": "6471014302180001"}))
+    assert created.status_code == 201
+    monkeypatch.setenv("LINDUNG_DATA_KEYS", f"{new},{old}")
+    assert runner.invoke(main, ["keys", "rotate"]).exit_code == 0
+    with sqlite3.connect(tmp_path / "keys.sqlite3") as raw:
+        stored = raw.execute("SELECT nik FROM children WHERE nik IS NOT NULL").fetchone()[0]
+    assert Fernet(new.encode()).decrypt(stored.encode()) == b"6471014302180001"
+    monkeypatch.setenv("LINDUNG_DATA_KEYS", new)  # the old key can go now
+    case = create_app().test_client().get(f"/api/v1/cases/{created.json['id']}",
+                                          headers={"Authorization": f"Bearer {token}"}).json
+    assert case["child"]["nik"] == "6471014302180001"
