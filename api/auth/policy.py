@@ -1,7 +1,7 @@
 """Who may do what: the role × operation table, with the scope each grant has.
 
 This is the one place that decides access. Views ask `decide(role, operation)` for a scope;
-services turn the scope into a query condition; serializers are chosen by `case_view(role)`.
+services turn the scope into a query condition; serializers follow CASE_VIEWS[role].
 """
 
 import enum
@@ -147,10 +147,6 @@ def decide(principal: Principal, operation: Operation) -> Grant:
     if scope is None:
         raise Forbidden(f"The role {principal.role.value} may not perform {operation.value}.")
     return Grant(principal=principal, operation=operation, scope=scope)
-
-
-def case_view(role: Role) -> CaseView:
-    return CASE_VIEWS[role]
 
 
 def in_areas(principal: Principal, village_code: str) -> bool:

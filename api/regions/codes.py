@@ -48,10 +48,6 @@ def village_range(prefix: str) -> tuple[str, str]:
     )
 
 
-def is_valid_prefix(prefix: str) -> bool:
-    return _PLAIN.match(prefix) is not None and len(prefix) <= VILLAGE_CODE_LENGTH
-
-
 def covers(area_code: str, village_code: str) -> bool:
     """True when the area (any level) contains the village."""
     return village_code.startswith(area_code)
