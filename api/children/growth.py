@@ -12,12 +12,13 @@ WHO rules followed (WHO 2006, "Computation of centiles and z-scores"; WHO Anthro
 - biologically implausible values (|haz| > 6, waz < -6 or > 5, |whz| > 5) are refused.
 """
 
-import enum
 import json
 import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from api.vocabularies.codes import HazCategory, Position, WazCategory, WhzCategory
 
 TABLES = Path(__file__).parent / "data" / "who_growth_lms.json"
 LAST_DAY = 1826  # 60 months
@@ -25,34 +26,6 @@ HEIGHT_FROM_DAY = 731  # 24 months: standing height from here on
 LYING_TO_STANDING_CM = 0.7
 WFL_RANGE = (45.0, 110.0)
 WFH_RANGE = (65.0, 120.0)
-
-
-class Position(enum.StrEnum):
-    LYING = "lying"
-    STANDING = "standing"
-
-
-class HazCategory(enum.StrEnum):
-    SEVERELY_STUNTED = "severely_stunted"
-    STUNTED = "stunted"
-    NORMAL = "normal"
-    TALL = "tall"
-
-
-class WazCategory(enum.StrEnum):
-    SEVERELY_UNDERWEIGHT = "severely_underweight"
-    UNDERWEIGHT = "underweight"
-    NORMAL = "normal"
-    RISK_OF_OVERWEIGHT = "risk_of_overweight"
-
-
-class WhzCategory(enum.StrEnum):
-    SEVERELY_WASTED = "severely_wasted"
-    WASTED = "wasted"
-    NORMAL = "normal"
-    POSSIBLE_RISK_OF_OVERWEIGHT = "possible_risk_of_overweight"
-    OVERWEIGHT = "overweight"
-    OBESE = "obese"
 
 
 class ImplausibleMeasurement(ValueError):

@@ -7,10 +7,9 @@ from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer,
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from api.children.age import months_between
-from api.children.growth import HazCategory, Position, WazCategory, WhzCategory
 from api.crypto import EncryptedString, lookup_hash
 from api.db import Base, JsonList, code_enum, created_at_column, updated_at_column, uuid_pk
-from api.vocabularies.codes import Sex
+from api.vocabularies.codes import HazCategory, Position, Sex, WazCategory, WhzCategory
 
 
 class Child(Base):

@@ -7,9 +7,16 @@ from marshmallow import validate
 
 from api.auth.policy import CaseView
 from api.cases.schemas import NEIGHBOURHOOD, VILLAGE_CODE, _valid_nik
-from api.children.growth import HazCategory, Position, WazCategory, WhzCategory
 from api.fields import Day, StrictSchema, Text, UtcTimestamp, code, not_in_future
-from api.vocabularies.codes import CaseStatus, Category, Sex
+from api.vocabularies.codes import (
+    CaseStatus,
+    Category,
+    HazCategory,
+    Position,
+    Sex,
+    WazCategory,
+    WhzCategory,
+)
 
 
 class Measure(ma.fields.Float):

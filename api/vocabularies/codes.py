@@ -190,14 +190,18 @@ VOCABULARIES["service"] = Service
 VOCABULARIES["referral_status"] = ReferralStatus
 
 
-class HazCategoryLabel(Vocabulary):
+class HazCategory(Vocabulary):
+    """Length/height-for-age, Permenkes 2/2020 (TB/U)."""
+
     SEVERELY_STUNTED = "severely_stunted", "Sangat pendek", "Severely stunted"
     STUNTED = "stunted", "Pendek", "Stunted"
     NORMAL = "normal", "Normal", "Normal"
     TALL = "tall", "Tinggi", "Tall"
 
 
-class WazCategoryLabel(Vocabulary):
+class WazCategory(Vocabulary):
+    """Weight-for-age, Permenkes 2/2020 (BB/U)."""
+
     SEVERELY_UNDERWEIGHT = ("severely_underweight", "Berat badan sangat kurang",
                             "Severely underweight")
     UNDERWEIGHT = "underweight", "Berat badan kurang", "Underweight"
@@ -206,7 +210,9 @@ class WazCategoryLabel(Vocabulary):
                           "Risk of overweight")
 
 
-class WhzCategoryLabel(Vocabulary):
+class WhzCategory(Vocabulary):
+    """Weight-for-length/height, Permenkes 2/2020 (BB/PB, BB/TB)."""
+
     SEVERELY_WASTED = "severely_wasted", "Gizi buruk", "Severely wasted"
     WASTED = "wasted", "Gizi kurang", "Wasted"
     NORMAL = "normal", "Gizi baik (normal)", "Normal"
@@ -216,12 +222,14 @@ class WhzCategoryLabel(Vocabulary):
     OBESE = "obese", "Obesitas", "Obese"
 
 
-class MeasurementPosition(Vocabulary):
+class Position(Vocabulary):
+    """How a child was measured: lying gives length, standing gives height."""
+
     LYING = "lying", "Telentang (panjang badan)", "Lying (length)"
     STANDING = "standing", "Berdiri (tinggi badan)", "Standing (height)"
 
 
-VOCABULARIES["haz_category"] = HazCategoryLabel
-VOCABULARIES["waz_category"] = WazCategoryLabel
-VOCABULARIES["whz_category"] = WhzCategoryLabel
-VOCABULARIES["measurement_position"] = MeasurementPosition
+VOCABULARIES["haz_category"] = HazCategory
+VOCABULARIES["waz_category"] = WazCategory
+VOCABULARIES["whz_category"] = WhzCategory
+VOCABULARIES["measurement_position"] = Position
