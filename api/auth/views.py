@@ -21,6 +21,12 @@ from api.rest import Blueprint, SelectPage
 blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The caller, users, tokens")
 
 
+def _issued(token, value: str) -> dict:
+    """A new token's row with its value, which only this one answer carries."""
+    return {"id": token.id, "user_id": token.user_id, "token": value,
+            "created_at": token.created_at, "expires_at": token.expires_at}
+
+
 @blp.route("/me")
 class Me(MethodView):
     @blp.requires(Operation.ME_READ)
@@ -45,9 +51,7 @@ class AuthTokens(MethodView):
                               password=login["password"])
         if user is None:
             raise BearerChallenge("Unknown user or wrong password.", invalid=False)
-        token, value = service.issue_token_record(session=session, user=user)
-        return {"id": token.id, "user_id": user.id, "token": value,
-                "created_at": token.created_at, "expires_at": token.expires_at}, 201
+        return _issued(*service.issue_token_record(session=session, user=user)), 201
 
 
 @blp.route("/users")
@@ -83,10 +87,8 @@ class UserTokens(MethodView):
         """Issue an API token for a user (admin); the token is shown only in this answer"""
         session = get_session()
         user = service.get_user(session=session, user_id=user_id)
-        token, value = service.issue_token_record(session=session, user=user,
-                                                  expires_at=options.get("expires_at"))
-        return {"id": token.id, "user_id": user.id, "token": value,
-                "created_at": token.created_at, "expires_at": token.expires_at}, 201
+        return _issued(*service.issue_token_record(
+            session=session, user=user, expires_at=options.get("expires_at"))), 201
 
 
 @blp.route("/tokens/<uuid:token_id>")
