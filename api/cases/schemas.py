@@ -47,7 +47,7 @@ def _enum_list(codes, **kwargs):
     return ma.fields.List(code(codes), validate=unique, metadata=UNIQUE_ITEMS, **kwargs)
 
 
-def _valid_nik(value: str):
+def valid_nik(value: str):
     if problems := nik_problems(value):
         raise ma.ValidationError(problems)
 
@@ -66,7 +66,7 @@ def _a_child(value: date):
 # ---------- input ----------
 
 class ChildFieldsMixin:
-    nik = Text(allow_none=True, validate=_valid_nik,
+    nik = Text(allow_none=True, validate=valid_nik,
                            metadata={"description": "Nomor Induk Kependudukan, 16 digits"})
     school = Text(allow_none=True, validate=validate.Length(max=120))
     disability = Text(allow_none=True, validate=validate.Length(max=120),

@@ -6,7 +6,7 @@ from flask import g
 from marshmallow import validate
 
 from api.auth.policy import CaseView
-from api.cases.schemas import NEIGHBOURHOOD, VILLAGE_CODE, _valid_nik
+from api.cases.schemas import NEIGHBOURHOOD, VILLAGE_CODE, ChildViewSchema, valid_nik
 from api.fields import Day, StrictSchema, Text, UtcTimestamp, code, not_in_future
 from api.vocabularies.codes import (
     CaseStatus,
@@ -37,7 +37,7 @@ class MeasuredChildSchema(StrictSchema):
     name = Text(required=True, validate=validate.Length(min=1, max=120))
     sex = code(Sex, required=True)
     birth_date = Day(required=True, validate=not_in_future)
-    nik = Text(allow_none=True, validate=_valid_nik)
+    nik = Text(allow_none=True, validate=valid_nik)
     village_code = Text(required=True, validate=VILLAGE_CODE)
     rt = Text(allow_none=True, validate=NEIGHBOURHOOD)
     rw = Text(allow_none=True, validate=NEIGHBOURHOOD)
@@ -93,22 +93,13 @@ class ChildCaseLinkSchema(ma.Schema):
     status = code(CaseStatus)
 
 
-class ChildSchema(ma.Schema):
+class ChildSchema(ChildViewSchema):
     """A child. Caseworkers and supervisors also get the NIK, school, disability and the
     child's cases; posyandu cadres what weighing needs."""
 
-    id = ma.fields.UUID()
-    name = ma.fields.String()
-    nik = ma.fields.String(allow_none=True)
-    sex = code(Sex)
-    birth_date = ma.fields.Date()
-    birth_date_estimated = ma.fields.Boolean()
-    age_months = ma.fields.Integer()
     village_code = ma.fields.String()
     rw = ma.fields.String(allow_none=True)
     rt = ma.fields.String(allow_none=True)
-    school = ma.fields.String(allow_none=True)
-    disability = ma.fields.String(allow_none=True)
     latest_measurement = ma.fields.Nested(MeasurementSchema, allow_none=True)
     cases = ma.fields.List(ma.fields.Nested(ChildCaseLinkSchema))
 
