@@ -1,8 +1,12 @@
 """Audit payloads."""
 
 import marshmallow as ma
+from flask import g
 
+from api.auth.policy import sees_search_terms
 from api.fields import Text, UtcTimestamp
+
+SEARCH_TERMS = ("q",)
 
 
 class AuditEventSchema(ma.Schema):
@@ -21,6 +25,14 @@ class AuditEventSchema(ma.Schema):
     details = ma.fields.Dict()
     prev_hash = ma.fields.String()
     hash = ma.fields.String()
+
+    @ma.post_dump
+    def withhold_search_terms(self, event, **kwargs):
+        details = event.get("details")
+        if details and not sees_search_terms(g.grant.principal.role):
+            event["details"] = {key: "withheld" if key in SEARCH_TERMS else value
+                                for key, value in details.items()}
+        return event
 
 
 class AuditQuerySchema(ma.Schema):

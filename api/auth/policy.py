@@ -153,6 +153,12 @@ def in_areas(principal: Principal, village_code: str) -> bool:
     return any(village_code.startswith(area) for area in principal.area_codes)
 
 
+def sees_search_terms(role: Role) -> bool:
+    """What was searched for (a child's name, a case reference) is case content: the audit
+    trail shows it to the office, and to the admin only that a search was made."""
+    return role in CASE_STAFF
+
+
 def suppresses_small_counts(role: Role) -> bool:
     """Analysts see kelurahan counts of 1-2 suppressed, so no child can be singled out."""
     return role is Role.ANALYST

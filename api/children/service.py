@@ -12,7 +12,7 @@ from api.cases.sla import Deadlines
 from api.children import growth
 from api.children.models import Child, Measurement
 from api.crypto import lookup_hash
-from api.errors import InvalidInput, NotFound
+from api.errors import Forbidden, InvalidInput, NotFound
 from api.regions.service import village_exists
 from api.vocabularies.codes import Category
 
@@ -117,7 +117,7 @@ def _child_of(*, session: Session, grant: Grant, entry: dict) -> Child:
     if not village_exists(session=session, code=described["village_code"]):
         raise InvalidInput({"child.village_code": ["No kelurahan has this code."]})
     if not in_areas(grant.principal, described["village_code"]):
-        raise InvalidInput({"child.village_code": ["This kelurahan is outside your areas."]})
+        raise Forbidden("This kelurahan is outside your areas.")
     known = _known_child(session=session, grant=grant, described=described)
     if known is not None:
         return known

@@ -118,6 +118,18 @@ def test_audit_events_filter(client, make_user):
     assert mine[0]["hash"] and mine[0]["prev_hash"]
 
 
+def test_admin_learns_that_a_search_was_made_but_not_for_whom(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    client.get("/api/v1/cases", query_string={"q": "Budi", "status": "reported"},
+               headers=staff.headers)
+    query = {"actor_id": str(staff.id), "action": "case.list"}
+    for role, shown in (("supervisor", "Budi"), ("admin", "withheld")):
+        reader = make_user(role, [BALIKPAPAN] if role == "supervisor" else [])
+        [event] = client.get("/api/v1/audit-events", query_string=query,
+                             headers=reader.headers).json
+        assert event["details"] == {"q": shown, "status": "reported"}
+
+
 def test_child_access_log_names_who_saw_the_childs_cases(client, make_user):
     staff = make_user("caseworker", [BALIKPAPAN])
     supervisor = make_user("supervisor", [BALIKPAPAN])

@@ -117,7 +117,7 @@ def test_a_closed_case_is_not_reused(client, session, cadre):
     ({"position": "sitting"}, "position"),
     ({"measured_on": (TODAY + timedelta(days=1)).isoformat()}, "measured_on"),
     ({"child": {"name": "X", "sex": "male", "birth_date": BIRTH.isoformat(),
-                "village_code": "6371011001"}}, "child.village_code"),
+                "village_code": "6371011099"}}, "child.village_code"),
     ({"unexpected": 1}, "unexpected"),
 ])
 def test_refused_measurements_store_nothing(client, session, cadre, overrides, field):
@@ -125,6 +125,14 @@ def test_refused_measurements_store_nothing(client, session, cadre, overrides, f
                            headers=cadre.headers)
     assert response.status_code == 422, response.json
     assert field in response.json["errors"], response.json
+    assert session.scalar(select(func.count()).select_from(Measurement)) == 0
+
+
+def test_cadre_weighs_in_own_area_only(client, session, cadre):
+    elsewhere = _entry(child={"name": "X", "sex": "male", "birth_date": BIRTH.isoformat(),
+                              "village_code": "6371011001"})
+    response = client.post("/api/v1/measurements", json=elsewhere, headers=cadre.headers)
+    assert response.status_code == 403, response.json
     assert session.scalar(select(func.count()).select_from(Measurement)) == 0
 
 
