@@ -112,6 +112,11 @@ class World:
         return str(record.id)
 
     @cached_property
+    def routing_rules(self) -> list:
+        """The rules in force, to be put back as they are."""
+        return self._office_reads("/api/v1/routing-rules").json
+
+    @cached_property
     def login(self) -> dict:
         username = f"cadre-{uuid.uuid4().hex[:8]}"
         auth_service.create_user(session=self.session, username=username,
