@@ -2,6 +2,7 @@
 
 import pytest
 
+from api.rest import Blueprint
 from tests.conftest import (
     BALIKPAPAN,
     BANJARMASIN,
@@ -204,3 +205,10 @@ def test_list_is_paginated(client, make_user):
     assert len(response.json) == 1
     assert '"total": 3' in response.headers["X-Pagination"]
     assert client.get("/api/v1/cases?page_size=101", headers=staff.headers).status_code == 422
+
+
+def test_reporter_etag_is_made_of_the_reporter_view_only(client, reported):
+    rt_head, case = reported
+    response = client.get(f"/api/v1/cases/{case['id']}", headers=rt_head.headers)
+    # versions and flags the view hides would otherwise be guessable from the ETag
+    assert response.headers["ETag"] == Blueprint.etag_of(response.json)
