@@ -51,7 +51,7 @@ class Scope(enum.StrEnum):
     ANY = "any"  # no object, or every object (non-personal data)
     AREA = "area"  # objects located in one of the caller's areas
     OWN_REPORTS = "own_reports"  # cases the caller reported themselves
-    AGENCY = "agency"  # referrals addressed to the caller's agency
+    AGENCY = "agency"  # referrals to the caller's agency (in the caller's areas, if any)
     MEASURED_IN_AREA = "measured_in_area"  # children of the caller's areas weighed there
 
 

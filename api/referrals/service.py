@@ -20,6 +20,7 @@ from api.errors import Conflict, InvalidInput, PreconditionFailed
 from api.referrals import feed, routing
 from api.referrals.models import Referral, RoutingRule
 from api.referrals.workflow import Side, check_move
+from api.regions.service import within_areas
 from api.vocabularies.codes import ReferralStatus, Service
 
 
@@ -153,7 +154,11 @@ def _case_referred(*, session, grant, case, now, kind, details, acted: bool):
 def visible_to(grant: Grant):
     """SQL condition: the referrals GRANT covers."""
     if grant.scope is Scope.AGENCY:
-        return Referral.agency_code == grant.principal.agency_code
+        addressed = Referral.agency_code == grant.principal.agency_code
+        if not grant.principal.area_codes:
+            return addressed  # the agency serves every city of the deployment
+        return addressed & Referral.case_id.in_(select(Case.id).where(
+            within_areas(Case.village_code, grant.principal.area_codes)))
     if grant.scope is Scope.AREA:
         return Referral.case_id.in_(select(Case.id).where(cases_visible_to(grant)))
     raise AssertionError(f"no referral scope for {grant.scope}")

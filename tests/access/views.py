@@ -73,8 +73,24 @@ CHILD_FULL = fields(*CHILD_FOR_WEIGHING, "nik", "school", "disability",
                     latest_measurement=MEASUREMENT,
                     cases=fields("id", "reference", "category", "status"))
 
-KLA_STATISTICS = fields("area", "period", "kelurahan_count", "zero_violence_kelurahan",
-                        "totals", "monthly", "sla", "referral_outcomes", "kelurahan")
+# counts, shares and medians; no case, child or person
+KLA_STATISTICS = fields(
+    "kelurahan_count", "zero_violence_kelurahan",
+    area=fields("code", "name", "level"),
+    period=fields("from", "to"),
+    totals=fields("violence_cases", "violence_by_type", "stunting_risk_cases", "open_cases",
+                  "closed_by_reason", "children_measured", "stunted_pct", "wasted_pct",
+                  "underweight_pct"),
+    monthly=fields("month", "violence_cases", "stunting_risk_cases"),
+    sla=fields("triage_on_time_pct", "triage_on_time", "triage_late",
+               "acceptance_on_time_pct", "acceptance_on_time", "acceptance_late"),
+    referral_outcomes=fields("agency", "referrals", "pending", "accepted", "declined",
+                             "in_progress", "completed", "cancelled", "completed_pct"),
+    kelurahan=fields("code", "name", "violence_cases", "stunting_risk_cases", "open_cases",
+                     "overdue_referrals", "triaged_cases", "accepted_cases",
+                     "median_days_to_triage", "median_days_to_first_acceptance",
+                     "days_since_last_violence_case", "suppressed"),
+)
 AUDIT_EVENT = fields("id", "at", "actor_id", "actor_role", "agency", "action", "subject_type",
                      "subject_id", "outcome", "request_id", "client_ip", "details",
                      "prev_hash", "hash")

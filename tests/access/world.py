@@ -1,8 +1,9 @@
 """The objects one access test needs, each made through the API when first asked for.
 
-The caller has one role and works in Kota Balikpapan (area roles, the analyst) or for DINSOS
-(agency roles). Every object comes as the caller's own and as out-of-scope twins: in Kota
-Banjarmasin, reported by somebody else, addressed to another agency, or a child never weighed.
+The caller has one role and works in the kecamatan Balikpapan Timur (agency roles: for DINSOS
+there). Every object comes as the caller's own and as out-of-scope twins: in Balikpapan Barat
+(the same city, another kecamatan) or Kota Banjarmasin, reported by somebody else, addressed to
+another agency, or a child never weighed.
 """
 
 import datetime
@@ -12,20 +13,27 @@ from functools import cached_property
 from api.auth import service as auth_service
 from api.auth.policy import AGENCY_ROLES, REPORTERS, Scope
 from api.vocabularies.codes import Role
-from tests.conftest import BALIKPAPAN, BANJARMASIN, MANGGAR, MANTUIL, child_report
+from tests.conftest import (
+    BALIKPAPAN,
+    BALIKPAPAN_TIMUR,
+    BANJARMASIN,
+    MANGGAR,
+    MANTUIL,
+    child_report,
+)
 
 OWN_AGENCY, OTHER_AGENCY = "DINSOS", "DINKES"
+BARU_ILIR = "6471021001"  # Balikpapan Barat
+SEARCHED_NAME = "Budi"
 
 
 class World:
     def __init__(self, client, session, make_user, role: Role):
         self.client, self.session, self.make_user = client, session, make_user
         self.role = role
-        if role in AGENCY_ROLES:
-            self.caller = make_user(role, agency=OWN_AGENCY)
-        else:
-            self.caller = make_user(role, [] if role is Role.ADMIN else [BALIKPAPAN])
-        # the city's child-protection office, which moves the cases along
+        areas = [] if role is Role.ADMIN else [BALIKPAPAN_TIMUR]
+        self.caller = make_user(role, areas, OWN_AGENCY if role in AGENCY_ROLES else None)
+        # the child-protection office of both cities, which moves the cases along
         self.office = make_user(Role.SUPERVISOR, [BALIKPAPAN, BANJARMASIN])
 
     # --- cases -----------------------------------------------------------------------------
@@ -55,8 +63,8 @@ class World:
 
     @cached_property
     def case_elsewhere(self) -> str:
-        """A case in Mantuil, Kota Banjarmasin, triaged and routed."""
-        case_id = self._report(self._reporter(MANTUIL), MANTUIL)
+        """A case in Baru Ilir, Balikpapan Barat, triaged and routed."""
+        case_id = self._report(self._reporter(BARU_ILIR), BARU_ILIR)
         self._triage(case_id)
         self._route(case_id)
         return case_id
@@ -74,9 +82,10 @@ class World:
         return self._referral_of(self.referred_case, OWN_AGENCY)
 
     def out_of_scope_referrals(self, scope: Scope) -> list[str]:
+        elsewhere = self._referral_of(self.case_elsewhere, OWN_AGENCY)
         if scope is Scope.AGENCY:
-            return [self._referral_of(self.referred_case, OTHER_AGENCY)]
-        return [self._referral_of(self.case_elsewhere, OWN_AGENCY)]
+            return [self._referral_of(self.referred_case, OTHER_AGENCY), elsewhere]
+        return [elsewhere]
 
     # --- children --------------------------------------------------------------------------
 
@@ -95,6 +104,16 @@ class World:
         if scope is Scope.MEASURED_IN_AREA:
             return [self.reported_child, elsewhere]
         return [elsewhere]
+
+    # --- what the audit trail and the statistics are made of ------------------------------
+
+    @cached_property
+    def search(self) -> str:
+        """The office looked for a child by name: the words are in the audit trail."""
+        response = self.client.get("/api/v1/cases", query_string={"q": SEARCHED_NAME},
+                                   headers=self.office.headers)
+        assert response.status_code == 200
+        return SEARCHED_NAME
 
     # --- users and tokens ------------------------------------------------------------------
 
