@@ -3,11 +3,13 @@
 import uuid
 
 from flask import g, request
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, event, false, or_, select
 from sqlalchemy.orm import Session
 
 from api.audit import chain
 from api.audit.models import AuditEvent
+from api.auth.models import UserArea
+from api.auth.policy import Grant, Scope
 from api.db import utcnow
 
 PENDING = "audit_pending"
@@ -64,9 +66,11 @@ def subject_of(operation: str, response) -> tuple[str | None, str | None]:
     return None, None
 
 
-def events(filters: dict) -> Select:
-    """Audit events, newest first, filtered by actor, subject, action and time."""
+def events(filters: dict, grant: Grant) -> Select:
+    """Audit events GRANT covers, newest first, filtered by actor, subject, action and time."""
     query = select(AuditEvent)
+    if grant.scope is Scope.AREA:
+        query = query.where(AuditEvent.actor_id.in_(_working_in(grant.principal.area_codes)))
     if "actor_id" in filters:
         query = query.where(AuditEvent.actor_id == filters["actor_id"])
     if "subject_id" in filters:
@@ -78,6 +82,12 @@ def events(filters: dict) -> Select:
     if "to" in filters:
         query = query.where(AuditEvent.at < filters["to"])
     return query.order_by(AuditEvent.id.desc())
+
+
+def _working_in(area_codes) -> Select:
+    """The users with an area inside one of AREA_CODES."""
+    inside = [UserArea.region_code.startswith(code, autoescape=True) for code in area_codes]
+    return select(UserArea.user_id).where(or_(*inside) if inside else false())
 
 
 def access_log(subject_ids: list[str]) -> Select:

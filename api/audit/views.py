@@ -19,8 +19,9 @@ class AuditEvents(MethodView):
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate(SelectPage, page_size=50, max_page_size=100)
     def get(self, filters, *, grant):
-        """Audit events, newest first (supervisors, admins)"""
-        return service.events(filters)
+        """Audit events, newest first: for supervisors, those of the people working in their
+        areas (a child's whole trail: /children/{id}/access-log); for admins, everybody's"""
+        return service.events(filters, grant)
 
 
 @blp.route("/children/<uuid:child_id>/access-log")

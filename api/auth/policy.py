@@ -104,7 +104,9 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
                                  **_grant(CASE_STAFF, Scope.AREA)},
     # aggregates only; the area asked for must lie in the caller's areas (when they have any)
     Operation.STATS_READ: _grant([*CASE_STAFF, Role.ANALYST], Scope.AREA),
-    Operation.AUDIT_READ: _grant([Role.SUPERVISOR, Role.ADMIN], Scope.ANY),
+    # supervisors: what the people working in their areas did; the admin: everybody's events,
+    # without what was searched for (sees_search_terms)
+    Operation.AUDIT_READ: {Role.SUPERVISOR: Scope.AREA, Role.ADMIN: Scope.ANY},
     Operation.CHILD_ACCESS_LOG: _grant([Role.SUPERVISOR], Scope.AREA),
     Operation.USER_LIST: _grant([Role.ADMIN], Scope.ANY),
     Operation.USER_CREATE: _grant([Role.ADMIN], Scope.ANY),

@@ -24,7 +24,7 @@ from tests.conftest import (
 
 OWN_AGENCY, OTHER_AGENCY = "DINSOS", "DINKES"
 BARU_ILIR = "6471021001"  # Balikpapan Barat
-SEARCHED_NAME = "Budi"
+SEARCHES = {BALIKPAPAN_TIMUR: "Budi", BANJARMASIN: "Siti"}
 
 
 class World:
@@ -108,12 +108,15 @@ class World:
     # --- what the audit trail and the statistics are made of ------------------------------
 
     @cached_property
-    def search(self) -> str:
-        """The office looked for a child by name: the words are in the audit trail."""
-        response = self.client.get("/api/v1/cases", query_string={"q": SEARCHED_NAME},
-                                   headers=self.office.headers)
-        assert response.status_code == 200
-        return SEARCHED_NAME
+    def searches(self) -> dict[str, str]:
+        """Caseworkers of Balikpapan Timur and of Banjarmasin looked for a child by name: the
+        words are in the audit trail. Which name was searched where."""
+        for area, name in SEARCHES.items():
+            worker = self.make_user(Role.CASEWORKER, [area])
+            response = self.client.get("/api/v1/cases", query_string={"q": name},
+                                       headers=worker.headers)
+            assert response.status_code == 200
+        return SEARCHES
 
     # --- users and tokens ------------------------------------------------------------------
 
