@@ -1,11 +1,12 @@
 """Statistical disclosure control for the analyst's view of the KLA statistics.
 
 A count of one or two cases in a small place can single a child out (UU PDP 27/2022; UU SPPA
-art. 19). For analysts every count of 1-2 is withheld (primary suppression); where a column
-of kelurahan rows would then have a single withheld cell, the next smallest count is withheld
-too, so the area total minus the visible rows does not give it back (secondary suppression);
-shares over fewer than three and medians over fewer than three cases are withheld; and a
-kelurahan row that hides its violence count hides the days since the last violence case.
+art. 19). For analysts every count of 1-2 is withheld (primary suppression); where the cells
+of one sum (a column of kelurahan rows or of months, the statuses of an agency's referrals)
+would then have a single withheld cell, the next smallest count is withheld too, so the total
+minus the visible cells does not give it back (secondary suppression); shares over fewer than
+three, shares of a withheld count, and medians over fewer than three cases are withheld; and
+a kelurahan row that hides its violence count hides the days since the last violence case.
 """
 
 import copy
@@ -17,6 +18,7 @@ SMALL = (1, 2)
 MIN_BASE = 3
 ROW_COUNTS = ("violence_cases", "stunting_risk_cases", "open_cases", "overdue_referrals",
               "triaged_cases", "accepted_cases")
+REFERRAL_STATUSES = ("pending", "accepted", "declined", "in_progress", "completed", "cancelled")
 MEDIANS = {"median_days_to_triage": "triaged_cases",
            "median_days_to_first_acceptance": "accepted_cases"}
 
@@ -38,21 +40,35 @@ def for_analyst(figures: dict) -> dict:
         totals[name] = {key: _count(value) for key, value in totals[name].items()}
     if (figures["totals"]["children_measured"] or 0) < MIN_BASE:
         totals.update(stunted_pct=None, wasted_pct=None, underweight_pct=None)
-    figures["monthly"] = [{key: value if key == "month" else _count(value)
-                           for key, value in month.items()} for month in figures["monthly"]]
+    for name in ("violence_cases", "stunting_risk_cases"):
+        for month, _ in _to_withhold([(month, name) for month in figures["monthly"]]):
+            month[name] = None
     sla = figures["sla"]
     for stage in ("triage", "acceptance"):
         on_time, late = sla[f"{stage}_on_time"], sla[f"{stage}_late"]
-        if on_time + late < MIN_BASE:
-            sla[f"{stage}_on_time_pct"] = None
+        if on_time + late < MIN_BASE or on_time in SMALL or late in SMALL:
+            sla[f"{stage}_on_time_pct"] = None  # a share and its base give the count back
         sla[f"{stage}_on_time"], sla[f"{stage}_late"] = _count(on_time), _count(late)
     for outcome in figures["referral_outcomes"]:
-        if outcome["referrals"] < MIN_BASE:
+        if outcome["referrals"] < MIN_BASE or outcome["completed"] in SMALL:
             outcome["completed_pct"] = None
-        for key, value in outcome.items():
-            if key not in ("agency", "completed_pct"):
-                outcome[key] = _count(value)
+        # the statuses add up to the referrals: one withheld status alone could be subtracted
+        for _, status in _to_withhold([(outcome, status) for status in REFERRAL_STATUSES]):
+            outcome[status] = None
+        outcome["referrals"] = _count(outcome["referrals"])
     return figures
+
+
+def _to_withhold(cells: list[tuple[dict, str]]) -> list[tuple[dict, str]]:
+    """The cells (row, field) of one sum that must be withheld: every count of 1-2, and when
+    that is one cell only, the smallest other non-zero count too, so that the sum minus the
+    visible cells does not give it back (secondary suppression)."""
+    withheld = [(row, name) for row, name in cells if row[name] in SMALL]
+    if len(withheld) == 1:
+        others = sorted(((row, name) for row, name in cells if row[name] and
+                         row[name] not in SMALL), key=lambda cell: cell[0][cell[1]])
+        withheld += others[:1]
+    return withheld
 
 
 def _count(value):
@@ -62,12 +78,7 @@ def _count(value):
 def _rows(rows: list[dict]) -> list[dict]:
     shown = [dict(row, suppressed=False) for row in rows]
     for name in ROW_COUNTS:
-        withheld = [row for row in shown if row[name] in SMALL]
-        if len(withheld) == 1:  # secondary: the smallest other non-zero count goes too
-            others = sorted((row for row in shown if row[name] and row[name] not in SMALL),
-                            key=lambda row: row[name])
-            withheld += others[:1]
-        for row in withheld:
+        for row, _ in _to_withhold([(row, name) for row in shown]):
             _withhold(row, name)
     for original, row in zip(rows, shown, strict=True):
         few = original["violence_cases"] + original["stunting_risk_cases"] < MIN_BASE

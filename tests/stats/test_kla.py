@@ -11,6 +11,7 @@ import pytest
 from api.cases.models import Case
 from api.children.models import Child, Measurement
 from api.referrals.models import Referral
+from api.stats.disclosure import for_analyst
 from api.vocabularies.codes import (
     CaseStatus,
     Category,
@@ -186,7 +187,8 @@ def test_analyst_sees_small_counts_suppressed(client, known_cases, make_user):
     assert totals["violence_by_type"]["physical"] is None  # 2 cases
     assert totals["children_measured"] is None and totals["wasted_pct"] is None
     assert body["monthly"][0]["violence_cases"] is None
-    assert body["sla"]["triage_on_time_pct"] == 50.0  # four cases
+    # 2 of 4 on time: the share would give the withheld count back
+    assert body["sla"]["triage_on_time_pct"] is None
     assert body["sla"]["triage_on_time"] is None
     assert body["referral_outcomes"][0]["completed_pct"] is None  # two referrals
 
@@ -298,3 +300,28 @@ def test_secondary_suppression_hides_the_next_smallest_count():
     shown = _rows([row("a", 1), row("b", 5), row("c", 7), row("d", 0)])
     assert [r["violence_cases"] for r in shown] == [None, None, 7, 0]
     assert [r["suppressed"] for r in shown] == [True, True, False, False]
+
+
+def test_one_withheld_month_or_referral_status_is_never_alone():
+    """A column of months, or the statuses of an agency's referrals, add up to a total the
+    analyst sees: one withheld cell alone could be subtracted back."""
+    figures = {
+        "kelurahan": [],
+        "totals": {"violence_cases": 9, "stunting_risk_cases": 0, "open_cases": 9,
+                   "children_measured": 0, "violence_by_type": {}, "closed_by_reason": {}},
+        "monthly": [{"month": "2026-09", "violence_cases": 1, "stunting_risk_cases": 0},
+                    {"month": "2026-10", "violence_cases": 4, "stunting_risk_cases": 0},
+                    {"month": "2026-11", "violence_cases": 4, "stunting_risk_cases": 0}],
+        "sla": {"triage_on_time": 8, "triage_late": 1, "triage_on_time_pct": 88.9,
+                "acceptance_on_time": 0, "acceptance_late": 0, "acceptance_on_time_pct": None},
+        "referral_outcomes": [{"agency": "DINSOS", "referrals": 4, "pending": 0,
+                               "accepted": 3, "declined": 0, "in_progress": 0,
+                               "completed": 1, "cancelled": 0, "completed_pct": 25.0}],
+    }
+    shown = for_analyst(figures)
+    assert [m["violence_cases"] for m in shown["monthly"]] == [None, None, 4]
+    assert shown["sla"]["triage_on_time_pct"] is None and shown["sla"]["triage_late"] is None
+    [dinsos] = shown["referral_outcomes"]
+    assert (dinsos["accepted"], dinsos["completed"], dinsos["completed_pct"]) == (
+        None, None, None)
+    assert dinsos["referrals"] == 4 and dinsos["pending"] == 0
