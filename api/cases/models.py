@@ -138,7 +138,7 @@ class Case(Base):
     def possible_duplicates(self) -> list[dict]:
         return [
             {"id": link.other_case_id, "reference": link.other_case.reference,
-             "reason": link.reason}
+             "reason": link.reason, "village_code": link.other_case.village_code}
             for link in self.duplicate_links
         ]
 

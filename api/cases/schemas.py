@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import g
 from marshmallow import validate
 
-from api.auth.policy import CaseView
+from api.auth.policy import CaseView, in_areas
 from api.children.age import ADULT_AGE_MONTHS, is_child
 from api.children.identity import kk_problems, nik_problems
 from api.fields import (
@@ -226,6 +226,21 @@ class HouseholdViewSchema(ma.Schema):
     economic_stressors = ma.fields.List(ma.fields.String())
 
 
+class LinksInAreas(ma.fields.List):
+    """Links to other cases, only to those in the caller's areas: a reference from another
+    area would tell of a case the caller may not open."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        grant = g.get("grant")
+        shown = [link for link in value or ()
+                 if grant is not None and in_areas(grant.principal, _village_of(link))]
+        return super()._serialize(shown, attr, obj, **kwargs)
+
+
+def _village_of(link) -> str:
+    return link["village_code"] if isinstance(link, dict) else link.village_code
+
+
 class PossibleDuplicateSchema(ma.Schema):
     id = ma.fields.UUID()
     reference = ma.fields.String()
@@ -262,7 +277,7 @@ class CaseFullViewSchema(CaseReporterViewSchema):
     assigned_to = ma.fields.UUID(allow_none=True)
     child = ma.fields.Nested(ChildViewSchema)
     household = ma.fields.Nested(HouseholdViewSchema, allow_none=True)
-    possible_duplicates = ma.fields.List(ma.fields.Nested(PossibleDuplicateSchema))
+    possible_duplicates = LinksInAreas(ma.fields.Nested(PossibleDuplicateSchema))
     triage_due_at = UtcTimestamp()
     overdue = ma.fields.Boolean(metadata={"description": "Not triaged by triage_due_at"})
     closed_at = UtcTimestamp(allow_none=True)

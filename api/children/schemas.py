@@ -6,7 +6,13 @@ from flask import g
 from marshmallow import validate
 
 from api.auth.policy import CaseView
-from api.cases.schemas import NEIGHBOURHOOD, VILLAGE_CODE, ChildViewSchema, valid_nik
+from api.cases.schemas import (
+    NEIGHBOURHOOD,
+    VILLAGE_CODE,
+    ChildViewSchema,
+    LinksInAreas,
+    valid_nik,
+)
 from api.fields import Day, StrictSchema, Text, UtcTimestamp, code, not_in_future
 from api.vocabularies.codes import (
     CaseStatus,
@@ -101,7 +107,7 @@ class ChildSchema(ChildViewSchema):
     rw = ma.fields.String(allow_none=True)
     rt = ma.fields.String(allow_none=True)
     latest_measurement = ma.fields.Nested(MeasurementSchema, allow_none=True)
-    cases = ma.fields.List(ma.fields.Nested(ChildCaseLinkSchema))
+    cases = LinksInAreas(ma.fields.Nested(ChildCaseLinkSchema))
 
     def dump(self, obj, *, many=None):
         dumped = super().dump(obj, many=many)

@@ -1,8 +1,9 @@
 """Possible duplicates are linked on report, never merged (DESIGN §5)."""
 
-from tests.conftest import BALIKPAPAN, LAMARU, child_report
+from tests.conftest import BALIKPAPAN, BALIKPAPAN_TIMUR, LAMARU, child_report
 
 NIK = "6471010405170003"
+BARU_ILIR = "6471021001"  # Balikpapan Barat
 
 
 def _report(client, staff, **overrides):
@@ -134,3 +135,26 @@ def test_keys_rotate_re_encrypts_with_the_new_key(tmp_path, monkeypatch):
     case = create_app().test_client().get(f"/api/v1/cases/{created.json['id']}",
                                           headers={"Authorization": f"Bearer {token}"}).json
     assert case["child"]["nik"] == "6471014302180001"
+
+
+def test_links_to_cases_of_another_kecamatan_are_not_shown(client, make_user):
+    """The child's cases in Balikpapan Barat are the business of that kecamatan's staff."""
+    city = make_user("caseworker", [BALIKPAPAN])
+    timur = make_user("caseworker", [BALIKPAPAN_TIMUR])
+    supervisor = make_user("supervisor", [BALIKPAPAN_TIMUR])
+    child = {"name": "Budi Santoso", "sex": "male", "birth_date": "2017-05-04", "nik": NIK}
+    barat = _report(client, city, child=child, village_code=BARU_ILIR)
+    here = _report(client, timur, child=child)
+    assert [d["id"] for d in here["possible_duplicates"]] == []
+    assert [d["id"] for d in _read(client, city, here)["possible_duplicates"]] == [barat["id"]]
+    shown = client.get(f"/api/v1/children/{here['child']['id']}", headers=timur.headers).json
+    assert [c["id"] for c in shown["cases"]] == [here["id"]]
+    client.get(f"/api/v1/cases/{barat['id']}", headers=city.headers)
+    log = client.get(f"/api/v1/children/{here['child']['id']}/access-log",
+                     headers=supervisor.headers).json
+    assert barat["id"] not in {event["subject_id"] for event in log}
+    assert here["id"] in {event["subject_id"] for event in log}
+
+
+def _read(client, staff, case):
+    return client.get(f"/api/v1/cases/{case['id']}", headers=staff.headers).json
