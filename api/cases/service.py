@@ -191,7 +191,8 @@ def correct_case(*, session: Session, grant: Grant, case: Case, changes: dict, n
     for name, value in changes.items():
         setattr(case, name, value)
     if child_changes:
-        _correct_child(session=session, child=case.child, changes=child_changes, today=now.date())
+        _correct_child(session=session, grant=grant, child=case.child, changes=child_changes,
+                       today=now.date())
     if household_changes:
         if case.household is None:
             case.household = Household()
@@ -391,13 +392,17 @@ def _birth_fields(fields: dict, today: date) -> dict:
     return {}
 
 
-def _correct_child(*, session: Session, child: Child, changes: dict, today: date) -> None:
+def _correct_child(*, session: Session, grant: Grant, child: Child, changes: dict,
+                   today: date) -> None:
     changes = dict(changes)
     changes.update(_birth_fields(changes, today))
     nik = changes.get("nik")
     if nik and nik != child.nik:
-        holder = session.scalar(select(Child.id).where(Child.nik_hash == lookup_hash(nik),
-                                                       Child.id != child.id))
+        # one record per NIK in the caller's areas, as on report; whether a child elsewhere
+        # has this NIK is not the caller's to learn
+        holder = session.scalar(select(Child.id).where(
+            Child.nik_hash == lookup_hash(nik), Child.id != child.id,
+            within_areas(Child.village_code, grant.principal.area_codes)))
         if holder is not None:
             raise InvalidInput({"child.nik": ["Another child record has this NIK."]})
     for name, value in changes.items():

@@ -158,3 +158,28 @@ def test_links_to_cases_of_another_kecamatan_are_not_shown(client, make_user):
 
 def _read(client, staff, case):
     return client.get(f"/api/v1/cases/{case['id']}", headers=staff.headers).json
+
+
+def test_correcting_a_nik_says_nothing_of_a_child_in_another_city(client, make_user):
+    banjarmasin = make_user("caseworker", ["6371"])
+    balikpapan = make_user("caseworker", [BALIKPAPAN])
+    nik = "6371014505170001"
+    _report(client, banjarmasin, village_code="6371011001",
+               child={"name": "Siti Rahma", "sex": "female", "birth_date": "2017-05-05",
+                      "nik": nik})
+    here = _report(client, balikpapan)
+    corrected = _patch_child(client, balikpapan, here, {"nik": nik})
+    assert corrected.status_code == 200, corrected.json
+    assert corrected.json["child"]["nik"] == nik
+    # in one's own areas a NIK still names one child record
+    other = _report(client, balikpapan, child={"name": "Ani", "sex": "female",
+                                               "birth_date": "2016-02-02"})
+    refused = _patch_child(client, balikpapan, other, {"nik": nik})
+    assert refused.status_code == 422 and "child.nik" in refused.json["errors"]
+
+
+def _patch_child(client, staff, case, child_changes):
+    url = f"/api/v1/cases/{case['id']}"
+    etag = client.get(url, headers=staff.headers).headers["ETag"]
+    return client.patch(url, json={"child": child_changes},
+                        headers={**staff.headers, "If-Match": etag})
