@@ -21,9 +21,11 @@ class UtcTimestamp(ma.fields.DateTime):
 class Text(ma.fields.String):
     """Text from a person: no control characters, no broken UTF-16, not blank, trimmed."""
 
-    def __init__(self, **kwargs):
-        metadata = {"minLength": 1, **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
+    def __init__(self, *, validate=None, **kwargs):
+        # "not blank", documented as minLength 1 by apispec; as a validator rather than
+        # metadata, so that a Length(min=2) of the field's own is documented as 2
+        validators = [] if validate is None else [validate] if callable(validate) else validate
+        super().__init__(validate=[ma.validate.Length(min=1), *validators], **kwargs)
 
     default_error_messages = {
         "control": "Must not contain control characters.",

@@ -1,9 +1,12 @@
-"""Request hygiene for every endpoint: body size, media type, JSON depth, offline docs."""
+"""Request hygiene for every endpoint: body size, media type, JSON depth, NUL in the query,
+offline docs."""
 
 import json
 
 from flask import request, send_from_directory
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from api.errors import InvalidInput
 
 MAX_BODY_BYTES = 1024 * 1024  # a report is a few kB; nothing needs more
 
@@ -23,8 +26,16 @@ def check_body():
         pass  # reported with its position by the argument parser
 
 
+def check_query():
+    """Refuse a NUL anywhere in the query string, in a parameter a view ignores too:
+    PostgreSQL text cannot hold one, and the audit trail keeps the query of every read."""
+    if any("\x00" in name or "\x00" in value for name, value in request.args.items(multi=True)):
+        raise InvalidInput({"query": ["Must not contain NUL characters."]})
+
+
 def init_app(app) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.before_request(check_query)
     app.before_request(check_body)
     _serve_swagger_ui_assets(app)
 

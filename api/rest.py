@@ -54,6 +54,26 @@ class Blueprint(flask_smorest.Blueprint):
                 description="Send If-Match with the ETag of the version you read.")
         super().check_etag(etag_data, etag_schema)
 
+    def arguments(self, schema, *, location="json", **kwargs):
+        """flask-smorest's arguments; a JSON body also documents the answers api/http.py gives
+        before any view runs: 400 (unreadable or too deeply nested), 413 (too large) and 415
+        (not JSON)."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+
+        def decorator(view):
+            view = parse(view)
+            for status in (400, 413, 415):
+                view = self.alt_response(status, response=http.HTTPStatus(status).name)(view)
+            return view
+
+        return decorator
+
+    def _any_query(self, view):
+        # any request may carry a query string, and api/http.py refuses a NUL in it (422)
+        return self.alt_response(422, response=http.HTTPStatus(422).name)(view)
+
     def _document_pagination_metadata(self, spec, resp_doc):
         # the header is a JSON string, not an object a client could parse as a header
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
@@ -76,6 +96,7 @@ class Blueprint(flask_smorest.Blueprint):
 
         def decorator(view):
             guarded = guard(operation)(view)
+            guarded = self._any_query(guarded)
             guarded = self.alt_response(401, response="UNAUTHORIZED")(guarded)
             guarded = self.alt_response(403, response="FORBIDDEN")(guarded)
             guarded._apidoc.setdefault("manual_doc", {}).setdefault(
@@ -87,7 +108,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def public(self, view):
         """Mark a view as answering without a token."""
-        return self.doc(security=[])(view)
+        return self._any_query(self.doc(security=[])(view))
 
 
 class SelectPage(Page):

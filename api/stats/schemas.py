@@ -22,6 +22,12 @@ class KlaQuerySchema(ma.Schema):
             raise ma.ValidationError("Must not be before from.", "to")
 
 
+def withheld_count() -> ma.fields.Integer:
+    """A count that analysts may get as null (stats/disclosure.py)."""
+    return ma.fields.Integer(allow_none=True, metadata={
+        "description": "Analysts: null when withheld (1 or 2, or a count that would reveal one)"})
+
+
 class KelurahanRowSchema(ma.Schema):
     code = ma.fields.String()
     name = ma.fields.String()
@@ -41,12 +47,12 @@ class KelurahanRowSchema(ma.Schema):
 
 
 class KlaTotalsSchema(ma.Schema):
-    violence_cases = ma.fields.Integer()
-    violence_by_type = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    stunting_risk_cases = ma.fields.Integer()
-    open_cases = ma.fields.Integer()
-    closed_by_reason = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    children_measured = ma.fields.Integer()
+    violence_cases = withheld_count()
+    violence_by_type = ma.fields.Dict(keys=ma.fields.String(), values=withheld_count())
+    stunting_risk_cases = withheld_count()
+    open_cases = withheld_count()
+    closed_by_reason = ma.fields.Dict(keys=ma.fields.String(), values=withheld_count())
+    children_measured = withheld_count()
     stunted_pct = ma.fields.Float(allow_none=True)
     wasted_pct = ma.fields.Float(allow_none=True)
     underweight_pct = ma.fields.Float(allow_none=True)
@@ -54,29 +60,30 @@ class KlaTotalsSchema(ma.Schema):
 
 class KlaMonthSchema(ma.Schema):
     month = ma.fields.String()
-    violence_cases = ma.fields.Integer()
-    stunting_risk_cases = ma.fields.Integer()
+    violence_cases = withheld_count()
+    stunting_risk_cases = withheld_count()
 
 
 class KlaSlaSchema(ma.Schema):
     triage_on_time_pct = ma.fields.Float(allow_none=True)
-    triage_on_time = ma.fields.Integer()
-    triage_late = ma.fields.Integer()
+    triage_on_time = withheld_count()
+    triage_late = withheld_count()
     acceptance_on_time_pct = ma.fields.Float(allow_none=True)
-    acceptance_on_time = ma.fields.Integer()
-    acceptance_late = ma.fields.Integer()
+    acceptance_on_time = withheld_count()
+    acceptance_late = withheld_count()
 
 
 class ReferralOutcomeSchema(ma.Schema):
     agency = ma.fields.String()
-    referrals = ma.fields.Integer()
-    pending = ma.fields.Integer()
-    accepted = ma.fields.Integer()
-    declined = ma.fields.Integer()
-    in_progress = ma.fields.Integer()
-    completed = ma.fields.Integer()
-    cancelled = ma.fields.Integer()
-    completed_pct = ma.fields.Float()
+    referrals = withheld_count()
+    pending = withheld_count()
+    accepted = withheld_count()
+    declined = withheld_count()
+    in_progress = withheld_count()
+    completed = withheld_count()
+    cancelled = withheld_count()
+    completed_pct = ma.fields.Float(allow_none=True, metadata={
+        "description": "null for analysts over fewer than 3 referrals"})
 
 
 class KlaStatisticsSchema(ma.Schema):

@@ -21,6 +21,8 @@ class KlaStatistics(MethodView):
     @blp.requires(Operation.STATS_READ)
     @blp.arguments(KlaQuerySchema, location="query")
     @blp.response(200, KlaStatisticsSchema, description="JSON, or CSV with Accept: text/csv")
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {
+        "type": "string", "description": "The kelurahan rows, a header line first"}}}}})
     def get(self, query, *, grant):
         """How far each kelurahan of an area is from zero cases: counts, days since the last
         violence case, SLA compliance and referral outcomes"""
