@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, make_url, text
 
 from tests.conftest import child_report
+from tests.databases import database_of_its_own
 
 LINDUNG = str(Path(sys.executable).with_name("lindung"))
 WORKERS = 3
@@ -31,18 +31,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server_database(tmp_path_factory):
-    base = os.environ.get("LINDUNG_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'lindung.sqlite3'}"
-        return
-    name = f"lindung_e2e_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with database_of_its_own(tmp_path_factory.mktemp("e2e"), "lindung_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

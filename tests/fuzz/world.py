@@ -2,16 +2,11 @@
 token), their reports, and enough workflow behind them that every kind of object exists
 (a triaged and routed case with referrals, a weighed child, a second city, a spare token)."""
 
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from api.cases.sla import Deadlines
@@ -33,30 +28,6 @@ class World:
 
     def headers(self, role: Role) -> dict:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-
-@contextmanager
-def fresh_database(directory: Path) -> Iterator[str]:
-    """The URL of a new, empty database: a SQLite file in DIRECTORY, or a PostgreSQL database
-    beside LINDUNG_TEST_DATABASE_URL's, dropped afterwards.
-
-    Not the suite's own database: every fuzzed request commits, as it does in production,
-    and the rest of the suite expects tables that only its tests wrote to.
-    """
-    base = os.environ.get("LINDUNG_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{directory / 'lindung-fuzz.sqlite3'}"
-        return
-    name = f"lindung_fuzz_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build_world(app: Flask, connection: Connection) -> World:
