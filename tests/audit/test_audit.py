@@ -88,6 +88,25 @@ def test_a_deleted_row_breaks_the_next_link(client, session, make_user, connecti
     assert verify(session).first_bad_id == third.id
 
 
+def test_an_inserted_row_is_named(client, session, make_user, connection):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    for _ in range(2):
+        client.get("/api/v1/cases", headers=staff.headers)
+    last = _events(session)[-1]
+    # a forged event that claims to follow the last one
+    columns = [c.name for c in AuditEvent.__table__.columns
+               if c.name not in ("id", "prev_hash", "hash")]
+    listed = ", ".join(columns)
+    connection.execute(text(
+        f"INSERT INTO audit_events (id, {listed}, prev_hash, hash) "
+        f"SELECT id + 1000, {listed}, hash, :forged FROM audit_events WHERE id = :id"),
+        {"id": last.id, "forged": "f" * 64})
+    session.expire_all()
+    verdict = verify(session)
+    assert verdict.first_bad_id == last.id + 1000
+    assert "changed" in verdict.reason
+
+
 if os.environ.get("LINDUNG_TEST_DATABASE_URL"):  # the trigger is PostgreSQL's own
 
     def test_postgresql_refuses_to_change_audit_rows(session, client, make_user, connection):
