@@ -234,11 +234,7 @@ def send(client, call: Call, caller=None, etag: str | None = None):
 
 def subject_of(world: World, name: str | None):
     """The caller's own subject for a row: an id, or the body the row needs."""
-    if name is None:
-        return None
-    if name == "agency":
-        return OWN_AGENCY
-    return getattr(world, name)
+    return None if name is None else getattr(world, name)
 
 
 def out_of_scope(world: World, name: str, scope: Scope) -> list[str]:

@@ -28,6 +28,7 @@ SEARCHES = {BALIKPAPAN_TIMUR: "Budi", BANJARMASIN: "Siti"}
 
 
 class World:
+    agency = OWN_AGENCY  # the agency whose record the admin reads and edits
     def __init__(self, client, session, make_user, role: Role):
         self.client, self.session, self.make_user = client, session, make_user
         self.role = role
