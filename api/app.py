@@ -6,6 +6,7 @@ from api import config as lindung_config
 from api import crypto, db, errors, http
 from api.audit import http as audit_http
 from api.auth import limits as login_limits
+from api.regions import calendar
 from api.rest import BEARER_SCHEME, Api
 
 SPEC_OPTIONS = {
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
 
     crypto.configure(secret_key=app.config["SECRET_KEY"], data_keys=app.config["DATA_KEYS"],
                      lookup_key=app.config["LOOKUP_KEY"])
+    calendar.configure(app.config["TIMEZONE"])
     db.init_app(app, bind=bind)
     audit_http.init_app(app)
     http.init_app(app)

@@ -57,7 +57,7 @@ def from_environment() -> dict:
         "IDEMPOTENCY_CLAIM_TIMEOUT": timedelta(
             seconds=float(os.environ.get("LINDUNG_IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS", 120))
         ),
-        # the cities' calendar: periods and months of the statistics are local days
+        # the calendar of regions outside the province table of api/regions/calendar.py
         "TIMEZONE": os.environ.get("LINDUNG_TIMEZONE", "Asia/Makassar"),
         # identity numbers at rest (api/crypto.py); derived from SECRET_KEY when unset
         "DATA_KEYS": os.environ.get("LINDUNG_DATA_KEYS"),

@@ -1,4 +1,20 @@
-"""Database plumbing: the declarative base, engines, and one session per request."""
+"""Database plumbing: the declarative base, engines, and one session per request.
+
+Lock order. Writers that lock several rows take them in this one order, so two requests
+can wait for each other but never deadlock (PostgreSQL; SQLite has a single writer):
+
+1. agencies (by code), then the routing rules they serve;
+2. the child;
+3. the city's case reference counter;
+4. the case;
+5. the case's referrals (by id);
+6. the referral feed counter (referrals/feed.py);
+7. the audit chain (audit/chain.py), at commit.
+
+A level may be skipped, never taken after a later one. Rows are locked FOR NO KEY UPDATE:
+the foreign-key checks of other writers (FOR KEY SHARE on a child, case or agency they
+reference) never wait for it, so they cannot close a cycle across the order.
+"""
 
 import enum
 import uuid
@@ -8,10 +24,11 @@ from flask import current_app, g
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Uuid, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from api.errors import NotFound
+from api.errors import NotFound, collision_problem, is_collision
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -141,12 +158,13 @@ class Database:
 def one_for(session: Session, query, *, entity, for_update: bool, missing: str):
     """The single row of QUERY, or NotFound(MISSING).
 
-    FOR_UPDATE locks its row until the transaction ends (PostgreSQL; SQLite writers are
-    serialized anyway), so a racing writer waits and then sees the new version: its If-Match
-    fails cleanly instead of colliding later.
+    FOR_UPDATE locks its row (FOR NO KEY UPDATE) until the transaction ends (PostgreSQL;
+    SQLite writers are serialized anyway), so a racing writer waits and then sees the new
+    version: its If-Match fails cleanly instead of colliding later.
     """
     if for_update:
-        query = query.with_for_update(of=entity).execution_options(populate_existing=True)
+        query = (query.with_for_update(of=entity, key_share=True)
+                 .execution_options(populate_existing=True))
     found = session.scalar(query)
     if found is None:
         raise NotFound(missing)
@@ -174,7 +192,13 @@ def init_app(app, *, bind=None) -> None:
         # once everything it reports is committed
         session = g.get("db_session")
         if session is not None and response.status_code < 400:
-            session.commit()
+            try:
+                session.commit()
+            except DBAPIError as error:
+                session.rollback()
+                if not is_collision(error):
+                    raise
+                return current_app.make_response(collision_problem())
         return response
 
     @app.teardown_appcontext

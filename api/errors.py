@@ -3,6 +3,7 @@
 import logging
 
 import marshmallow as ma
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_JSON = "application/problem+json"
@@ -137,9 +138,31 @@ def domain_problem(error: DomainError):
                    errors=error.errors)
 
 
+# PostgreSQL's answers to two transactions that could not both go on: a deadlock
+# (40P01) or a serialization failure (40001). Nothing of the request was stored.
+COLLISION_STATES = {"40P01", "40001"}
+
+
+def is_collision(error: BaseException) -> bool:
+    """True when ERROR is a deadlock or serialization failure the client may retry."""
+    return (isinstance(error, DBAPIError)
+            and getattr(error.orig, "sqlstate", None) in COLLISION_STATES)
+
+
+def collision_problem():
+    """409: the request met a concurrent change; nothing was stored; read again, retry."""
+    return problem(409, slug="concurrent-change", title="Concurrent change",
+                   detail="Another change of the same records was being made at the same "
+                          "moment; nothing was stored. Read the resource again and retry.",
+                   headers={"Retry-After": "1"})
+
+
 def unexpected_problem(error: Exception):
     if isinstance(error, HTTPException):
         return http_problem(error)
+    if is_collision(error):
+        log.warning("concurrent change: %s", error.orig.sqlstate)
+        return collision_problem()
     log.exception("unhandled error", exc_info=error)
     return http_problem(InternalServerError())
 

@@ -4,75 +4,24 @@ Runs on a database of its own: a fresh SQLite file, or a fresh PostgreSQL databa
 LINDUNG_TEST_DATABASE_URL's.
 """
 
-import os
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import child_report
-from tests.databases import database_of_its_own
+from tests.servers import LINDUNG, bearer, running_server
 
-LINDUNG = str(Path(sys.executable).with_name("lindung"))
 WORKERS = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server_database(tmp_path_factory):
-    with database_of_its_own(tmp_path_factory.mktemp("e2e"), "lindung_e2e") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def server(server_database, tmp_path_factory):
-    env = {**os.environ, "LINDUNG_DATABASE_URL": server_database,
-           "LINDUNG_SECRET_KEY": "e2e-secret",
-           "LINDUNG_INSTANCE_PATH": str(tmp_path_factory.mktemp("instance"))}
-    demo = subprocess.run([LINDUNG, "demo"], env=env, capture_output=True, text=True, check=True)
-    tokens = {line.split()[1]: line.split()[2] for line in
-              demo.stdout[demo.stdout.index("Demo users"):].splitlines()[1:]}
-    port = _free_port()
-    log = Path(env["LINDUNG_INSTANCE_PATH"]) / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [LINDUNG, "serve", "--port", str(port), "--workers", str(WORKERS)], env=env,
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        _wait_for(f"{base}/health", process, log)
-        yield {"base": base, "env": env, "tokens": tokens}
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _wait_for(url, process, log, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not answer in time")
-
-
-def _bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("e2e"), "lindung_e2e",
+                        workers=WORKERS) as served:
+        yield served
 
 
 def test_health_and_docs_over_http(server):
@@ -88,7 +37,7 @@ def test_user_created_on_the_command_line_can_report(server):
          "--area", "6471011001"], env=server["env"], capture_output=True, text=True, check=True)
     token = created.stdout.strip().splitlines()[-1]
     response = requests.post(f"{server['base']}/cases", json=child_report(),
-                             headers=_bearer(token), timeout=10)
+                             headers=bearer(token), timeout=10)
     assert response.status_code == 201, response.text
     assert set(response.json()) == {"id", "reference", "category", "status", "created_at",
                                     "updated_at"}
@@ -99,7 +48,7 @@ def test_concurrent_reports_get_distinct_consecutive_references(server):
 
     def report(_):
         return requests.post(f"{server['base']}/cases", json=child_report(),
-                             headers=_bearer(token), timeout=30)
+                             headers=bearer(token), timeout=30)
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         responses = list(pool.map(report, range(24)))
@@ -112,7 +61,7 @@ def test_concurrent_reports_get_distinct_consecutive_references(server):
 
 def test_concurrent_retries_with_one_key_create_one_case(server):
     token = server["tokens"]["demo_teacher"]
-    headers = {**_bearer(token), "Idempotency-Key": str(uuid.uuid4())}
+    headers = {**bearer(token), "Idempotency-Key": str(uuid.uuid4())}
     body = child_report(village_code="6471011003")
 
     def send(_):
@@ -128,22 +77,22 @@ def test_concurrent_retries_with_one_key_create_one_case(server):
     assert replay.status_code == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json()["id"] in created
-    mine = requests.get(f"{server['base']}/cases", headers=_bearer(token), timeout=10).json()
+    mine = requests.get(f"{server['base']}/cases", headers=bearer(token), timeout=10).json()
     assert [c["id"] for c in mine] == list(created)
 
 
 def test_caseworker_corrects_over_http_with_if_match(server):
     token = server["tokens"]["demo_caseworker"]
     case = requests.post(f"{server['base']}/cases", json=child_report(source="hotline"),
-                         headers=_bearer(token), timeout=10).json()
+                         headers=bearer(token), timeout=10).json()
     url = f"{server['base']}/cases/{case['id']}"
-    etag = requests.get(url, headers=_bearer(token), timeout=10).headers["ETag"]
-    assert requests.patch(url, json={"rt": "3"}, headers=_bearer(token),
+    etag = requests.get(url, headers=bearer(token), timeout=10).headers["ETag"]
+    assert requests.patch(url, json={"rt": "3"}, headers=bearer(token),
                           timeout=10).status_code == 428
-    ok = requests.patch(url, json={"rt": "3"}, headers={**_bearer(token), "If-Match": etag},
+    ok = requests.patch(url, json={"rt": "3"}, headers={**bearer(token), "If-Match": etag},
                         timeout=10)
     assert ok.status_code == 200 and ok.json()["rt"] == "3"
-    stale = requests.patch(url, json={"rt": "4"}, headers={**_bearer(token), "If-Match": etag},
+    stale = requests.patch(url, json={"rt": "4"}, headers={**bearer(token), "If-Match": etag},
                            timeout=10)
     assert stale.status_code == 412
 
@@ -152,16 +101,16 @@ def test_concurrent_routing_creates_each_referral_once(server):
     token = server["tokens"]["demo_caseworker"]
     base = server["base"]
     case = requests.post(f"{base}/cases", json=child_report(source="hotline"),
-                         headers=_bearer(token), timeout=10).json()
+                         headers=bearer(token), timeout=10).json()
     url = f"{base}/cases/{case['id']}"
-    etag = requests.get(url, headers=_bearer(token), timeout=10).headers["ETag"]
+    etag = requests.get(url, headers=bearer(token), timeout=10).headers["ETag"]
     triaged = requests.post(f"{url}/triage", json={"risk_level": "high"},
-                            headers={**_bearer(token), "If-Match": etag}, timeout=10)
+                            headers={**bearer(token), "If-Match": etag}, timeout=10)
     assert triaged.status_code == 200
     etag = triaged.headers["ETag"]
 
     def route(_):
-        return requests.post(f"{url}/route", headers={**_bearer(token), "If-Match": etag},
+        return requests.post(f"{url}/route", headers={**bearer(token), "If-Match": etag},
                              timeout=30)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -169,7 +118,7 @@ def test_concurrent_routing_creates_each_referral_once(server):
     assert statuses.count(200) == 1, statuses
     assert set(statuses) <= {200, 409, 412}
     referrals = requests.get(f"{base}/referrals", params={"case_id": case["id"]},
-                             headers=_bearer(token), timeout=10).json()
+                             headers=bearer(token), timeout=10).json()
     assert sorted(r["agency"] for r in referrals) == sorted(
         ["UPTD_PPA", "DINKES", "DINSOS", "DISKOP_UMKM", "DISDIK"])
 
@@ -187,17 +136,17 @@ def test_agencies_acting_at_once_on_one_case_all_succeed(server):
             check=True)
         tokens[code] = created.stdout.strip().splitlines()[-1]
     case = requests.post(f"{base}/cases", json=child_report(source="hotline"),
-                         headers=_bearer(worker), timeout=10).json()
+                         headers=bearer(worker), timeout=10).json()
     url = f"{base}/cases/{case['id']}"
-    etag = requests.get(url, headers=_bearer(worker), timeout=10).headers["ETag"]
+    etag = requests.get(url, headers=bearer(worker), timeout=10).headers["ETag"]
     etag = requests.post(f"{url}/triage", json={"risk_level": "high"},
-                         headers={**_bearer(worker), "If-Match": etag}, timeout=10
+                         headers={**bearer(worker), "If-Match": etag}, timeout=10
                          ).headers["ETag"]
-    assert requests.post(f"{url}/route", headers={**_bearer(worker), "If-Match": etag},
+    assert requests.post(f"{url}/route", headers={**bearer(worker), "If-Match": etag},
                          timeout=10).status_code == 200
 
     def accept(code):
-        headers = _bearer(tokens[code])
+        headers = bearer(tokens[code])
         mine = requests.get(f"{base}/referrals", params={"case_id": case["id"]},
                             headers=headers, timeout=10).json()
         referral_url = f"{base}/referrals/{mine[0]['id']}"
@@ -208,14 +157,14 @@ def test_agencies_acting_at_once_on_one_case_all_succeed(server):
 
     with ThreadPoolExecutor(max_workers=5) as pool:
         assert list(pool.map(accept, agencies)) == [200] * 5
-    assert requests.get(url, headers=_bearer(worker), timeout=10).json()["status"] == "in_service"
+    assert requests.get(url, headers=bearer(worker), timeout=10).json()["status"] == "in_service"
 
 
 def test_audit_chain_stays_one_line_under_concurrent_requests(server):
     token = server["tokens"]["demo_caseworker"]
 
     def read(_):
-        return requests.get(f"{server['base']}/cases", headers=_bearer(token), timeout=30)
+        return requests.get(f"{server['base']}/cases", headers=bearer(token), timeout=30)
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         assert {r.status_code for r in pool.map(read, range(48))} == {200}

@@ -28,8 +28,15 @@ def add_agency(*, session: Session, code: str, name: str, services: list) -> Age
 
 
 def change_agency(*, session: Session, agency: Agency, changes: dict) -> Agency:
+    """Rename an agency or change its services; a service a routing rule names stays.
+
+    The agency's row is locked before the rules are read (lock order: db.py), as
+    referrals.service.replace_rules locks it before it checks the agencies.
+    """
     if not changes:
         raise InvalidInput({"_schema": ["Nothing to change: send name or services."]})
+    session.scalars(select(Agency).where(Agency.code == agency.code).with_for_update(key_share=True)
+                    .execution_options(populate_existing=True)).all()
     if "name" in changes:
         agency.name = changes["name"]
     if "services" in changes:

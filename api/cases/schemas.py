@@ -1,13 +1,10 @@
 """Case payloads: the report, the correction, the list filters, and one schema per view."""
 
-from datetime import date
-
 import marshmallow as ma
 from flask import g
 from marshmallow import validate
 
 from api.auth.policy import CaseView, in_areas
-from api.children.age import ADULT_AGE_MONTHS, is_child
 from api.children.identity import kk_problems, nik_problems
 from api.fields import (
     UNIQUE_ITEMS,
@@ -20,9 +17,10 @@ from api.fields import (
     UtcTimestamp,
     code,
     digits,
-    not_in_future,
     unique,
 )
+from api.regions import calendar
+from api.regions.calendar import ADULT_AGE_MONTHS
 from api.vocabularies.codes import (
     CaseStatus,
     CaseTag,
@@ -57,13 +55,11 @@ def _valid_kk(value: str):
         raise ma.ValidationError(problems)
 
 
-def _a_child(value: date):
-    not_in_future(value)
-    if not is_child(value, date.today()):
-        raise ma.ValidationError("The person must be under 18 years old.")
-
-
 # ---------- input ----------
+
+# checked where the kelurahan is known (cases/service.py), in its calendar
+_BIRTH_DATE = {"description": "Not in the future; the child is under 18 on the day of the "
+                              "report (the kelurahan's calendar)"}
 
 class ChildFieldsMixin:
     nik = Text(allow_none=True, validate=valid_nik,
@@ -78,7 +74,7 @@ class ChildReportSchema(ChildFieldsMixin, StrictSchema):
 
     name = Text(required=True, validate=validate.Length(min=1, max=120))
     sex = code(Sex, required=True)
-    birth_date = Day(validate=_a_child)
+    birth_date = Day(metadata=_BIRTH_DATE)
     age_months = Count(
         validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
                                 error="Age in months must be 0-215 (under 18 years).")
@@ -93,7 +89,7 @@ class ChildReportSchema(ChildFieldsMixin, StrictSchema):
 class ChildCorrectionSchema(ChildFieldsMixin, StrictSchema):
     name = Text(validate=validate.Length(min=1, max=120))
     sex = code(Sex)
-    birth_date = Day(validate=_a_child)
+    birth_date = Day(metadata=_BIRTH_DATE)
     age_months = Count(
         validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
                                 error="Age in months must be 0-215 (under 18 years).")
@@ -121,7 +117,8 @@ class HouseholdInputSchema(StrictSchema):
 class CaseFieldsMixin:
     violence_types = _enum_list(ViolenceType)
     tags = _enum_list(CaseTag)
-    incident_date = Day(allow_none=True, validate=not_in_future)
+    incident_date = Day(allow_none=True, metadata={
+        "description": "Not in the future (the kelurahan's calendar)"})
     incident_place = code(IncidentPlace, allow_none=True)
     description = Text(allow_none=True, validate=validate.Length(max=10_000))
     perpetrator_relation = code(PerpetratorRelation, allow_none=True)
@@ -142,6 +139,21 @@ class CaseReportSchema(CaseFieldsMixin, StrictSchema):
     child_id = ma.fields.UUID(metadata={"description": "A known child of your areas "
                                                        "(e.g. from a posyandu measurement)"})
     household = ma.fields.Nested(HouseholdInputSchema)
+
+    @ma.validates_schema(skip_on_field_errors=False)
+    def dates_in_the_kelurahan_calendar(self, data, **kwargs):
+        """Checked here too, so that every bad field is named at once (the service checks
+        them again on the stored case)."""
+        child = data.get("child") or {}
+        problems = calendar.report_date_problems(
+            data.get("village_code"), birth_date=child.get("birth_date"),
+            incident_date=data.get("incident_date"))
+        if problems:
+            raise ma.ValidationError(
+                {**({"child": {"birth_date": problems["birth_date"]}}
+                    if "birth_date" in problems else {}),
+                 **({"incident_date": problems["incident_date"]}
+                    if "incident_date" in problems else {})})
 
     @ma.validates_schema
     def consistent(self, data, **kwargs):

@@ -1,7 +1,7 @@
 """Reporting, finding and correcting cases."""
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,13 +22,13 @@ from api.auth.policy import (
 from api.cases import timeline, workflow
 from api.cases.models import AWAITING_RESPONSE, Case, CaseReferenceCounter, PossibleDuplicate
 from api.cases.sla import Deadlines
-from api.children.age import estimated_birth_date
+from api.children import names
 from api.children.models import Child, Household
 from api.crypto import lookup_hash
 from api.db import one_for
 from api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
-from api.referrals import feed
 from api.referrals.models import Referral
+from api.regions import calendar
 from api.regions import codes as region_codes
 from api.regions.service import village_exists, within_areas, within_prefix
 from api.vocabularies.codes import (
@@ -77,10 +77,11 @@ def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
             query = query.where(getattr(Case, name) == filters[name])
     if "village_code" in filters:
         query = query.where(within_prefix(Case.village_code, filters["village_code"]))
-    if "reported_from" in filters:
-        query = query.where(Case.created_at >= _start_of(filters["reported_from"]))
-    if "reported_to" in filters:
-        query = query.where(Case.created_at < _start_of(filters["reported_to"] + timedelta(days=1)))
+    if "reported_from" in filters or "reported_to" in filters:
+        # days of each case's own calendar, as the statistics count them
+        query = query.where(calendar.between_days(
+            Case.created_at, Case.village_code, first=filters.get("reported_from"),
+            last=filters.get("reported_to"), area_codes=grant.principal.area_codes))
     if "overdue" in filters:
         condition = overdue_condition(now)
         query = query.where(condition if filters["overdue"] else not_(condition))
@@ -90,8 +91,10 @@ def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
     if "q" in filters:
         text = filters["q"].strip()
         by_reference = func.upper(Case.reference) == text.upper()
+        # the name as compared (children/names.py): spacing, case, accents and old spellings
+        # do not matter, the same on SQLite and PostgreSQL
         by_child_name = Case.child_id.in_(
-            select(Child.id).where(Child.name.icontains(text, autoescape=True)))
+            select(Child.id).where(Child.name_key.contains(names.search_key(text))))
         query = query.where(by_reference if reporter else or_(by_reference, by_child_name))
     return query.order_by(Case.created_at.desc(), Case.id.desc())
 
@@ -117,10 +120,17 @@ def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID,
              for_update: bool = False) -> Case:
     """The case if GRANT covers it; NotFound otherwise, whether or not it exists.
 
-    FOR_UPDATE locks the row for an update (see db.one_for).
+    FOR_UPDATE locks its child's row, then its own, for an update (lock order: db.py; see
+    db.one_for).
     """
-    return one_for(session, select(Case).where(Case.id == case_id, visible_to(grant)),
-                   entity=Case, for_update=for_update, missing="No such case.")
+    query = select(Case).where(Case.id == case_id, visible_to(grant))
+    if for_update:
+        child_id = session.scalar(query.with_only_columns(Case.child_id))
+        if child_id is not None:
+            session.execute(select(Child.id).where(Child.id == child_id)
+                            .with_for_update(key_share=True))
+    return one_for(session, query, entity=Case, for_update=for_update,
+                   missing="No such case.")
 
 
 def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Deadlines,
@@ -131,7 +141,8 @@ def report_case(*, session: Session, grant: Grant, report: dict, deadlines: Dead
     _check_village(session=session, grant=grant, village_code=report["village_code"])
     source = _source_for(principal.role, report.pop("source", None))
     described = report.get("child")
-    child = _child_for(session=session, grant=grant, report=report, today=now.date())
+    child = _child_for(session=session, grant=grant, report=report,
+                       today=calendar.local_day(now, report["village_code"]))
     household_fields = report.pop("household", None)
     case = Case(
         **report, source=source, child=child,
@@ -163,13 +174,14 @@ def open_case_of(*, session: Session, child: Child, category: Category) -> Case 
 def _file(*, session, principal, case, deadlines, now, details) -> Case:
     """Number, date and store a new case; write its first timeline step."""
     case.id = uuid.uuid4()
+    # the year of the city's calendar: a report at 00:30 WITA on 1 January is of the new year
     case.reference = next_reference(session=session, city_code=region_codes.city_of(
-        case.village_code), year=now.year)
+        case.village_code), year=calendar.local_day(now, case.village_code).year)
     case.reporter_id = principal.user_id
     case.reporter_role = principal.role
     case.triage_due_at = deadlines.triage_due_at(now, case.emergency)
     case.created_at = case.updated_at = now
-    _check_consistency(case)
+    _check_consistency(case, now)
     session.add(case)
     session.flush()
     timeline.record(session=session, case=case, kind="reported", actor=principal, at=now,
@@ -192,16 +204,15 @@ def correct_case(*, session: Session, grant: Grant, case: Case, changes: dict, n
         setattr(case, name, value)
     if child_changes:
         _correct_child(session=session, grant=grant, child=case.child, changes=child_changes,
-                       today=now.date())
+                       today=calendar.local_day(now, case.village_code))
     if household_changes:
         if case.household is None:
             case.household = Household()
         for name, value in household_changes.items():
             setattr(case.household, name, value)
-    _check_consistency(case)
+    _check_consistency(case, now)
     # a correction of the child or household alone is still a new version of the case
     case.updated_at = now
-    feed.case_changed(session=session, case=case, now=now)
     timeline.record(session=session, case=case, kind="corrected", actor=grant.principal, at=now,
                     details={"fields": sorted([*changes, *(["child"] if child_changes else []),
                                                *(["household"] if household_changes else [])])})
@@ -223,7 +234,6 @@ def triage_case(*, session: Session, grant: Grant, case: Case, triage: dict,
     if case.status in AWAITING_RESPONSE:
         case.response_due_at = deadlines.response_due_at(now, case.risk_level, case.emergency)
     case.updated_at = now
-    feed.case_changed(session=session, case=case, now=now)
     timeline.record(
         session=session, case=case, kind="triaged", actor=grant.principal, at=now,
         from_status=previous, to_status=case.status, note=triage.get("note"),
@@ -255,11 +265,13 @@ def transition_case(*, session: Session, grant: Grant, case: Case, target: CaseS
             raise Conflict("This case was never triaged: reopen it as reported.")
         case.closure_reason = None
         case.closed_at = None
+        # a reopened case gets fresh deadlines from the reopening, not the old, long-past ones
+        if target is CaseStatus.REPORTED:
+            case.triage_due_at = deadlines.triage_due_at(now, case.emergency)
         case.response_due_at = (deadlines.response_due_at(now, case.risk_level, case.emergency)
                                 if case.risk_level else None)
     case.status = target
     case.updated_at = now
-    feed.case_changed(session=session, case=case, now=now)
     timeline.record(session=session, case=case, kind="status_changed", actor=grant.principal,
                     at=now, from_status=previous, to_status=target,
                     note=note if move is workflow.Move.CLOSE else (note or reason),
@@ -267,19 +279,28 @@ def transition_case(*, session: Session, grant: Grant, case: Case, target: CaseS
     return _flush(session, case)
 
 
-def _check_consistency(case: Case) -> None:
-    """Rules across fields, for a new report and after every correction."""
-    errors = {}
+def _check_consistency(case: Case, now: datetime) -> None:
+    """Rules across fields, for a new report and after every correction; dates in the
+    calendar of the case's kelurahan (DESIGN §5)."""
+    errors = _date_problems(case, now)
     if case.category is Category.VIOLENCE and not case.violence_types:
         errors["violence_types"] = ["Name at least one form of violence."]
     if case.category is Category.STUNTING_RISK:
         for name in ("violence_types", "perpetrator_relation", "incident_place"):
             if getattr(case, name):
                 errors[name] = ["Only a report of violence has this."]
-    if case.incident_date and case.incident_date < case.child.birth_date:
-        errors["incident_date"] = ["Must not be before the child was born."]
     if errors:
         raise InvalidInput(errors)
+
+
+def _date_problems(case: Case, now: datetime) -> dict[str, list[str]]:
+    """The report's dates in the calendar of its kelurahan; the child is under 18 on the day
+    it was reported (a correction years later does not make the child an adult)."""
+    problems = calendar.report_date_problems(
+        case.village_code, birth_date=case.child.birth_date, incident_date=case.incident_date,
+        reported_on=calendar.local_day(case.created_at or now, case.village_code))
+    return {("child.birth_date" if name == "birth_date" else name): messages
+            for name, messages in problems.items()}
 
 
 def _closure_reason(reason: str | None) -> ClosureReason:
@@ -328,10 +349,6 @@ def next_reference(*, session: Session, city_code: str, year: int) -> str:
     )
     number = session.execute(statement).scalar_one()
     return f"KS-{city_code}-{year}-{number:06d}"
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _check_village(*, session: Session, grant: Grant, village_code: str) -> None:
@@ -385,7 +402,7 @@ def _reported_child(described: dict | None, child: Child) -> dict:
 def _birth_fields(fields: dict, today: date) -> dict:
     """birth_date / age_months from the input → stored birth_date and its estimated flag."""
     if "age_months" in fields:
-        return {"birth_date": estimated_birth_date(fields.pop("age_months"), today),
+        return {"birth_date": calendar.estimated_birth_date(fields.pop("age_months"), today),
                 "birth_date_estimated": True}
     if "birth_date" in fields:
         return {"birth_date_estimated": False}
@@ -410,24 +427,28 @@ def _correct_child(*, session: Session, grant: Grant, child: Child, changes: dic
 
 
 def _link_possible_duplicates(*, session: Session, case: Case, now: datetime) -> None:
-    """Link open cases of the last 90 days about the same child (DESIGN §5)."""
+    """Link open cases of the last 90 days about the same child (DESIGN §5): the same child
+    record or NIK, or a name written alike (children/names.py) with the same birth date and
+    kelurahan."""
     child = case.child
     same_child = Case.child_id == child.id
     if child.nik:
         same_child = or_(same_child, Child.nik_hash == child.nik_hash)
-    same_description = and_(
-        func.lower(Child.name) == child.name.lower(),
-        Child.birth_date == child.birth_date,
-        Case.village_code == case.village_code,
-    )
-    others = session.execute(
-        select(Case.id, same_child.label("same_child"))
+    # candidates by birth date and kelurahan (an index); the names are compared here, as
+    # people write them, identically whatever the database
+    same_birth_and_village = and_(Child.birth_date == child.birth_date,
+                                  Case.village_code == case.village_code)
+    candidates = session.execute(
+        select(Case.id, same_child.label("same_child"), Child.name)
         .join(Child, Case.child_id == Child.id)
         .where(Case.id != case.id, Case.status != CaseStatus.CLOSED,
-               Case.created_at >= now - DUPLICATE_WINDOW, or_(same_child, same_description),
+               Case.created_at >= now - DUPLICATE_WINDOW,
+               or_(same_child, same_birth_and_village),
                # the city's own office deals with its duplicates; no link leaves the city
                within_prefix(Case.village_code, region_codes.city_of(case.village_code)))
     ).all()
+    others = [(other_id, is_same_child) for other_id, is_same_child, name in candidates
+              if is_same_child or names.same_name(name, child.name)]
     for other_id, is_same_child in others:
         reason = "same_child" if is_same_child else "same_child_and_village"
         session.add(PossibleDuplicate(case_id=case.id, other_case_id=other_id, reason=reason))

@@ -82,3 +82,17 @@ class RoutingRule(Base):
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     service: Mapped[Service] = mapped_column(code_enum(Service, "routing_rule_service"))
     due_in_hours: Mapped[int] = mapped_column(Integer)
+
+
+class ReferralFeedCounter(Base):
+    """The last position given in the referral change feed (one row).
+
+    Taking a position updates this row, so writers of the feed take turns until their
+    transaction ends: positions become visible in the order they were given, and a syncing
+    agency never skips a change committed late under a lower number.
+    """
+
+    __tablename__ = "referral_feed_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_position: Mapped[int] = mapped_column(BigInteger)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from api.children.age import months_between
+from api.regions import calendar
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "default_routing_rules.json"
 
@@ -29,12 +29,13 @@ class CaseFacts:
 
     @classmethod
     def of(cls, case, today: date) -> "CaseFacts":
+        """The facts of CASE on TODAY, the case's region's calendar day."""
         household = case.household
         return cls(
             category=case.category.value,
             violence_types=frozenset(case.violence_types),
             risk_level=case.risk_level.value if case.risk_level else None,
-            child_age_years=months_between(case.child.birth_date, today) // 12,
+            child_age_years=calendar.age_years(case.child.birth_date, today),
             economic_stressors=frozenset(household.economic_stressors if household else ()),
             welfare_decile=household.welfare_decile if household else None,
         )

@@ -20,6 +20,7 @@ from api.errors import Conflict, InvalidInput, PreconditionFailed
 from api.referrals import feed, routing
 from api.referrals.models import Referral, RoutingRule
 from api.referrals.workflow import Side, check_move
+from api.regions import calendar
 from api.regions.service import within_areas
 from api.vocabularies.codes import ReferralStatus, Service
 
@@ -39,8 +40,15 @@ def current_rules(*, session: Session) -> list[RoutingRule]:
 
 
 def replace_rules(*, session: Session, rules: list[dict]) -> list[RoutingRule]:
-    """Validate a whole rule set against the agencies, then replace the stored set with it."""
-    agencies = {a.code: a for a in session.scalars(select(Agency))}
+    """Validate a whole rule set against the agencies, then replace the stored set with it.
+
+    The agencies' rows are locked first (lock order: db.py), so no agency can stop offering a
+    service between this check and the commit; agencies.service.change_agency takes the same
+    lock before it checks the rules.
+    """
+    agencies = {a.code: a for a in session.scalars(
+        select(Agency).order_by(Agency.code).with_for_update(key_share=True)
+        .execution_options(populate_existing=True))}
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for index, rule in enumerate(rules):
@@ -65,7 +73,7 @@ def replace_rules(*, session: Session, rules: list[dict]) -> list[RoutingRule]:
 
 def plan_for(*, session: Session, case: Case, now: datetime) -> list[PlanItem]:
     """What the rules propose for CASE, each with the open referral it would duplicate."""
-    facts = routing.CaseFacts.of(case, now.date())
+    facts = routing.CaseFacts.of(case, calendar.local_day(now, case.village_code))
     open_by_service = {(r.agency_code, str(r.service)): r for r in case.referrals if r.is_open}
     return [PlanItem(p, open_by_service.get((p.agency, p.service)))
             for p in routing.routing_plan(current_rules(session=session), facts)]
@@ -184,10 +192,18 @@ def list_referrals(*, grant: Grant, filters: dict, after_seq: int, limit: int,
 
 def get_referral(*, session: Session, grant: Grant, referral_id: uuid.UUID,
                  for_update: bool = False) -> Referral:
-    """The referral if GRANT covers it; NotFound otherwise (FOR_UPDATE: see db.one_for)."""
-    return one_for(session, select(Referral).where(Referral.id == referral_id,
-                                                   visible_to(grant)),
-                   entity=Referral, for_update=for_update, missing="No such referral.")
+    """The referral if GRANT covers it; NotFound otherwise.
+
+    FOR_UPDATE locks, in the one lock order (db.py), its case's row and then the case's
+    referrals, and reloads them: a racing writer of the case (a caseworker's correction, an
+    agency acting on a sibling referral) is waited for, never deadlocked with.
+    """
+    referral = one_for(session, select(Referral).where(Referral.id == referral_id,
+                                                       visible_to(grant)),
+                       entity=Referral, for_update=False, missing="No such referral.")
+    if for_update:
+        _lock_case(session, referral.case)
+    return referral
 
 
 # ---------- moving a referral ----------
@@ -199,7 +215,6 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
     target = move["to"]
     check_move(referral.status, target, side, reason=move.get("reason"),
                outcome=move.get("outcome"))
-    _lock_case(session, referral.case)
     previous = referral.status
     referral.status = target
     if move.get("reason"):
@@ -229,12 +244,12 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
 
 
 def _lock_case(session: Session, case: Case) -> None:
-    """Wait for other writers of the case (agencies acting on sibling referrals at once),
-    then reload it and its referrals: the case follows them from their latest state."""
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    session.scalars(select(Case).where(Case.id == case.id)
+    """Lock the case's row, then its referrals' (lock order: db.py), and reload them: the
+    case follows its referrals from their latest state."""
+    session.scalars(select(Case).where(Case.id == case.id).with_for_update(of=Case, key_share=True)
                     .execution_options(populate_existing=True)).all()
     session.scalars(select(Referral).where(Referral.case_id == case.id)
+                    .order_by(Referral.id).with_for_update(of=Referral, key_share=True)
                     .execution_options(populate_existing=True)).all()
 
 

@@ -12,7 +12,8 @@ covering index (ix_cases_kla); everything else is a grouped query on its own ind
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
@@ -22,6 +23,7 @@ from api.cases.models import Case
 from api.children.models import Child, Measurement
 from api.errors import Forbidden, InvalidInput
 from api.referrals.models import Referral
+from api.regions import calendar
 from api.regions import codes as region_codes
 from api.regions.models import Region
 from api.regions.service import within_prefix
@@ -40,20 +42,22 @@ OPEN_STATUSES = [status for status in CaseStatus if status is not CaseStatus.CLO
 
 @dataclass(frozen=True)
 class Period:
-    """Whole days in the city's calendar (Kalimantan: WITA, UTC+8)."""
+    """Whole days in the area's calendar (regions/calendar.py: Kalimantan's cities keep WITA,
+    UTC+8)."""
 
     first_day: date
     last_day: date
-    zone: tzinfo = UTC
+    zone: ZoneInfo
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first_day, time.min, tzinfo=self.zone)
+        """The first instant of the period (UTC)."""
+        return calendar.day_start(self.first_day, zone=self.zone)
 
     @property
     def end(self) -> datetime:
-        """The first instant after the period."""
-        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=self.zone)
+        """The first instant after the period (UTC)."""
+        return calendar.day_start(self.last_day + timedelta(days=1), zone=self.zone)
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def area_for(*, session: Session, grant, code: str) -> Region:
     return area
 
 
-def period_of(*, first_day: date | None, last_day: date | None, zone: tzinfo,
+def period_of(*, first_day: date | None, last_day: date | None, zone: ZoneInfo,
               today: date) -> Period:
     """FROM-TO in the city's calendar; by default this year so far. Never in the future."""
     period = Period(first_day or date(today.year, 1, 1), last_day or today, zone)
@@ -327,8 +331,8 @@ def _month_of(scope: Scope, column):
     zone = scope.period.zone
     if scope.postgresql:  # date_trunc is cheaper than formatting every row with to_char
         return func.date_trunc("month", func.timezone(str(zone), column))
-    # SQLite has no zones: the zone's offset at the period's start (WITA keeps one all year)
-    minutes = int(scope.period.start.utcoffset().total_seconds() // 60)
+    # SQLite has no zones: the zone's offset (Indonesia keeps one all year)
+    minutes = calendar.utc_offset_minutes(zone, scope.period.start)
     return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
 
 

@@ -1,13 +1,11 @@
 """GET /stats/kla."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 
 from api.auth.policy import Operation, suppresses_small_counts
 from api.db import get_session, utcnow
+from api.regions import calendar
 from api.rest import Blueprint
 from api.stats import disclosure, service
 from api.stats.export import kelurahan_csv
@@ -31,9 +29,9 @@ class KlaStatistics(MethodView):
         area = service.area_for(session=session, grant=grant, code=query["area"])
         if analyst:
             disclosure.check_area(area)
-        zone = ZoneInfo(current_app.config["TIMEZONE"])
         period = service.period_of(first_day=query.get("from_"), last_day=query.get("to"),
-                                   zone=zone, today=datetime.now(zone).date())
+                                   zone=calendar.zone_of(area.code),
+                                   today=calendar.today_in(area.code))
         figures = service.kla_statistics(session=session, area=area, period=period,
                                          now=utcnow())
         if analyst:

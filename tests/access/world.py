@@ -12,6 +12,7 @@ from functools import cached_property
 
 from api.auth import service as auth_service
 from api.auth.policy import AGENCY_ROLES, REPORTERS, Scope
+from api.regions import calendar
 from api.vocabularies.codes import Role
 from tests.conftest import (
     BALIKPAPAN,
@@ -202,7 +203,7 @@ class World:
 
 def weighing(village: str, **overrides) -> dict:
     """A healthy one-year-old girl weighed yesterday at the posyandu of VILLAGE."""
-    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    yesterday = calendar.today_in(village) - datetime.timedelta(days=1)
     entry = {
         "child": {"name": f"Putri {uuid.uuid4().hex[:6]}", "sex": "female",
                   "birth_date": (yesterday - datetime.timedelta(days=365)).isoformat(),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from api.regions import calendar
 from api.rest import Blueprint
 from tests.conftest import (
     BALIKPAPAN,
@@ -192,7 +193,8 @@ def test_list_filters(client, make_user):
     assert ids(village_code="6371") == set()
     assert ids(q="siti") == {stunting["id"]}
     assert ids(q=violence["reference"].lower()) == {violence["id"]}
-    today = violence["created_at"][:10]
+    # the day of the kelurahan's calendar (WITA), not the UTC date of created_at
+    today = calendar.today_in(LAMARU).isoformat()
     assert ids(reported_from=today, reported_to=today) == {violence["id"], stunting["id"]}
     assert ids(reported_to="2020-01-01") == set()
 

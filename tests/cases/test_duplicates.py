@@ -183,3 +183,49 @@ def _patch_child(client, staff, case, child_changes):
     etag = client.get(url, headers=staff.headers).headers["ETag"]
     return client.patch(url, json={"child": child_changes},
                         headers={**staff.headers, "If-Match": etag})
+
+
+def _child(name):
+    return {"name": name, "sex": "female", "birth_date": "2018-03-09"}
+
+
+def test_two_spaces_in_a_name_are_the_same_name(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    first = _report(client, staff, child=_child("Siti Nurhaliza"))
+    second = _report(client, staff, child=_child("Siti  Nurhaliza"))
+    assert [d["id"] for d in second["possible_duplicates"]] == [first["id"]]
+
+
+def test_accented_capitals_are_the_same_name_on_every_database(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    first = _report(client, staff, child=_child("Élise Wulandari"))
+    second = _report(client, staff, child=_child("ÉLISE WULANDARI"))
+    assert [d["id"] for d in second["possible_duplicates"]] == [first["id"]]
+    third = _report(client, staff, child=_child("Elise Wulandary"))
+    assert {d["id"] for d in third["possible_duplicates"]} == {first["id"], second["id"]}
+
+
+def test_indonesian_spelling_variants_are_the_same_name(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    first = _report(client, staff, child=_child("Muhammad Rizki Djoenaedi"))
+    second = _report(client, staff, child=_child("Moh. Rizky Junaedi"))
+    assert [d["id"] for d in second["possible_duplicates"]] == [first["id"]]
+
+
+def test_close_but_other_names_are_not_linked(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    _report(client, staff, child=_child("Siti Aminah"))
+    other = _report(client, staff, child=_child("Siti Aisyah"))
+    assert other["possible_duplicates"] == []
+
+
+def test_search_follows_the_same_rules_on_every_database(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    case = _report(client, staff, child=_child("Élise  Wulandari"))
+
+    def found(q):
+        answer = client.get("/api/v1/cases", query_string={"q": q}, headers=staff.headers)
+        return case["id"] in {c["id"] for c in answer.json}
+
+    assert all(found(q) for q in ("elise", "ÉLISE WULAN", "Elise Wulandari", "wulandari"))
+    assert not found("Elisa")

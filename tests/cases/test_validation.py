@@ -7,10 +7,13 @@ from sqlalchemy import func, select
 
 from api.cases.models import Case
 from api.children.models import Child
+from api.regions import calendar
 from tests.conftest import BALIKPAPAN, MANGGAR, child_report
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
-NINETEEN_YEARS_AGO = date(date.today().year - 19, 1, 1).isoformat()
+# the kelurahan's calendar (WITA), not the server's UTC date
+TODAY = calendar.today_in(MANGGAR)
+TOMORROW = (TODAY + timedelta(days=1)).isoformat()
+NINETEEN_YEARS_AGO = date(TODAY.year - 19, 1, 1).isoformat()
 
 
 @pytest.fixture

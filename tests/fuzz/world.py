@@ -3,7 +3,7 @@ token), their reports, and enough workflow behind them that every kind of object
 (a triaged and routed case with referrals, a weighed child, a second city, a spare token)."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import Connection
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.cases.sla import Deadlines
 from api.demo import load_demo
+from api.regions import calendar
 from api.vocabularies.codes import Role
 
 API = "/api/v1"
@@ -93,11 +94,12 @@ class _Seeder:
 
     def weigh_a_child(self) -> str:
         """A posyandu weighing of a one-year-old in Lamaru; the child's id."""
+        today = calendar.today_in("6471011002")
         return self.call("POST", "/measurements", self.world.tokens[Role.POSYANDU_CADRE], 201,
                          json={"child": {"name": "Contoh Anak Empat", "sex": "female",
-                                         "birth_date": str(date.today() - timedelta(days=400)),
+                                         "birth_date": str(today - timedelta(days=400)),
                                          "village_code": "6471011002"},
-                               "measured_on": str(date.today()), "weight_kg": 7.0,
+                               "measured_on": str(today), "weight_kg": 7.0,
                                "height_cm": 66.0, "position": "lying"}).get_json()["child_id"]
 
     def spare_token(self) -> str:

@@ -1,0 +1,122 @@
+"""Races against a real server (several worker processes) with concurrent clients: every
+invariant is held by the database, and a collision is never a 500.
+
+Meant for PostgreSQL (LINDUNG_TEST_DATABASE_URL, as `.ci/run` sets it), where requests really
+run in parallel; on SQLite the same requests take turns at the single writer lock.
+"""
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from functools import partial
+
+import pytest
+import requests
+
+from api.regions import calendar
+from tests.conftest import child_report
+from tests.servers import bearer, running_server
+
+TRIES = 12
+LAMARU = "6471011002"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("races"), "lindung_races",
+                        workers=4) as served:
+        yield served
+
+
+def at_once(*calls):
+    """Run CALLS in threads released together; their responses, in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+class Client:
+    def __init__(self, server, username):
+        self.base, self.headers = server["base"], bearer(server["tokens"][username])
+
+    def __call__(self, method, path, **kwargs):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.base}{path}", headers=headers, timeout=60,
+                                **kwargs)
+
+
+def test_two_positive_weighings_at_once_open_one_case(server):
+    cadre = Client(server, "demo_posyandu_cadre")
+    today = calendar.today_in(LAMARU)
+    for _ in range(TRIES):
+        child_id = cadre("POST", "/measurements", json={
+            "child": {"name": f"Anak {uuid.uuid4().hex[:6]}", "sex": "female",
+                      "birth_date": str(today - timedelta(days=365)), "village_code": LAMARU},
+            "measured_on": str(today - timedelta(days=40)), "weight_kg": 8.5,
+            "height_cm": 72.0, "position": "lying"}).json()["child_id"]
+
+        answers = at_once(*(partial(cadre, "POST", "/measurements", json={
+            "child_id": child_id, "measured_on": str(today - timedelta(days=days_ago)),
+            "weight_kg": 7.0, "height_cm": 64.0, "position": "lying"}) for days_ago in (1, 0)))
+        assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+        case_ids = {a.json()["case_id"] for a in answers}
+        assert len(case_ids) == 1 and None not in case_ids
+
+
+def test_case_correction_and_referral_acceptance_at_once_never_fail(server):
+    caseworker = Client(server, "demo_caseworker")
+    agency = Client(server, "demo_agency_officer")
+    reporter = Client(server, "demo_rt_head")
+    for _ in range(TRIES):
+        case = reporter("POST", "/cases", json=child_report()).json()
+        url = f"/cases/{case['id']}"
+        etag = caseworker("GET", url).headers["ETag"]
+        etag = caseworker("POST", f"{url}/triage", json={"risk_level": "high"},
+                          headers={"If-Match": etag}).headers["ETag"]
+        routed = caseworker("POST", f"{url}/route", headers={"If-Match": etag})
+        assert routed.status_code == 200, routed.text
+        referral = next(r for r in agency("GET", "/referrals", params={"case_id": case["id"]})
+                        .json() if r["agency"] == "DINSOS")
+        referral_etag = agency("GET", f"/referrals/{referral['id']}").headers["ETag"]
+        case_etag = caseworker("GET", url).headers["ETag"]
+        answers = at_once(
+            partial(caseworker, "PATCH", url, headers={"If-Match": case_etag}, json={
+                "address": f"Jl. Contoh {uuid.uuid4().hex[:4]}",
+                "child": {"name": f"Budi {uuid.uuid4().hex[:4]}"},
+                "household": {"members_count": 6}}),
+            partial(agency, "POST", f"/referrals/{referral['id']}/transitions",
+                    headers={"If-Match": referral_etag}, json={"to": "accepted"}))
+        # whichever comes second changes what the other read: it wins, or is told so (412)
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses in ([200, 200], [200, 412]), [a.text for a in answers]
+
+
+def test_rules_and_agency_services_changed_at_once_stay_consistent(server):
+    supervisor = Client(server, "demo_supervisor")
+    admin = Client(server, "demo_admin")
+    rules = supervisor("GET", "/routing-rules").json()
+    dinsos = admin("GET", "/agencies").json()
+    services = next(a["services"] for a in dinsos if a["code"] == "DINSOS")
+    extra = "family_support" if "family_support" not in services else "legal_aid"
+    for _ in range(TRIES):
+        assert admin("PATCH", "/agencies/DINSOS",
+                     json={"services": [*services, extra]}).status_code == 200
+        with_extra = [*rules, {"id": "race-rule", "description": "A rule naming the service",
+                               "when": {"category": "violence"}, "agency": "DINSOS",
+                               "service": extra, "due_in_hours": 24}]
+        answers = at_once(
+            partial(supervisor, "PUT", "/routing-rules", json=with_extra),
+            partial(admin, "PATCH", "/agencies/DINSOS", json={"services": services}))
+        assert all(a.status_code < 500 for a in answers), [a.text for a in answers]
+        offered = {(a["code"], s) for a in admin("GET", "/agencies").json()
+                   for s in a["services"]}
+        named = {(r["agency"], r["service"]) for r in supervisor("GET", "/routing-rules").json()}
+        assert named <= offered, named - offered
+        # back to the shipped rules for the next try
+        assert supervisor("PUT", "/routing-rules", json=rules).status_code == 200
