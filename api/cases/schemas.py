@@ -176,6 +176,19 @@ class CaseCorrectionSchema(CaseFieldsMixin, StrictSchema):
     child = ma.fields.Nested(ChildCorrectionSchema)
     household = ma.fields.Nested(HouseholdInputSchema)
 
+    @ma.validates_schema(skip_on_field_errors=False)
+    def no_day_after_today_anywhere(self, data, **kwargs):
+        """Named here with every other bad field; the exact rules, in the calendar of the
+        case's kelurahan, are checked on the corrected case (cases/service.py)."""
+        latest = calendar.today_anywhere()
+        errors = {}
+        if (data.get("child") or {}).get("birth_date", latest) > latest:
+            errors["child"] = {"birth_date": ["Must not be in the future."]}
+        if (data.get("incident_date") or latest) > latest:
+            errors["incident_date"] = ["Must not be in the future."]
+        if errors:
+            raise ma.ValidationError(errors)
+
 
 class CaseQuerySchema(ma.Schema):
     status = code(CaseStatus)

@@ -19,10 +19,9 @@ from api.referrals.models import Referral, ReferralFeedCounter
 from api.referrals.schemas import AgencyCaseViewSchema, AgencyChildViewSchema
 from api.vocabularies.codes import Category
 
-# what the agency view (DESIGN §4) shows, read off its schemas; a case's status too, so an
-# agency hears that the case it serves was closed or reopened
-CASE_FIELDS = (set(AgencyCaseViewSchema().fields) - {"child", "latest_measurement"}) | {
-    "status"}
+# what the agency view (DESIGN §4) shows, read off its schemas: a change elsewhere (the
+# narrative, the case's status) leaves the agency's copy, and its ETag, as they were
+CASE_FIELDS = set(AgencyCaseViewSchema().fields) - {"child", "latest_measurement"}
 CHILD_FIELDS = set(AgencyChildViewSchema().fields) - {"age_months"}  # derived from birth_date
 HOUSEHOLD_FIELDS = set(HouseholdViewSchema().fields) - {"id"}
 

@@ -67,6 +67,12 @@ def today_in(region_code: str | None) -> date:
     return now_in(region_code).date()
 
 
+def today_anywhere() -> date:
+    """The latest calendar day of the country now (WIT's): a day after it is in the future
+    in every region."""
+    return datetime.now(UTC).astimezone(WIT).date()
+
+
 def day_start(day: date, region_code: str | None = None, *, zone: ZoneInfo | None = None
               ) -> datetime:
     """The UTC instant at which DAY begins in a region (or in ZONE)."""

@@ -29,7 +29,8 @@ def within(body, view: View, where: str = "body") -> None:
 
 MEASUREMENT = fields(
     "id", "child_id", "measured_on", "age_days", "weight_kg", "height_cm", "position",
-    "muac_cm", "haz", "waz", "whz", "haz_category", "waz_category", "whz_category", "case_id",
+    "muac_cm", "haz", "waz", "whz", "haz_category", "waz_category", "whz_category", "flags",
+    "case_id",
     "created_at",
 )
 HOUSEHOLD = fields("id", "kk_number", "head_name", "members_count", "welfare_decile",

@@ -128,7 +128,8 @@ def test_correction_is_validated_too(client, make_user):
     etag = case.headers["ETag"] if "ETag" in case.headers else client.get(
         f"/api/v1/cases/{case.json['id']}", headers=staff.headers).headers["ETag"]
     response = client.patch(f"/api/v1/cases/{case.json['id']}",
-                            json={"status": "closed", "child": {"birth_date": TOMORROW}},
+                            json={"status": "closed", "child": {"birth_date": str(
+                                calendar.today_anywhere() + timedelta(days=1))}},
                             headers={**staff.headers, "If-Match": etag})
     assert response.status_code == 422
     assert {"status", "child.birth_date"} <= set(response.json["errors"])

@@ -1,8 +1,9 @@
 """Referral isolation between agencies, workflow rules, overdue flags and the sync cursor."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select, update
 
 from api.db import utcnow
@@ -384,3 +385,24 @@ def test_first_acceptance_is_kept_on_the_case(client, session, routed_case, dins
     case = session.get(Case, uuid_module.UUID(routed_case["id"]))
     session.refresh(case)
     assert len(accepted) == 2 and case.first_accepted_at == accepted[0]
+
+
+def test_a_case_reopened_long_after_its_deadline_gets_fresh_deadlines(client, make_user,
+                                                                       worker):
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    with time_machine.travel(datetime(2026, 6, 1, 2, tzinfo=UTC), tick=True):
+        case = client.post("/api/v1/cases", json=child_report(source="hotline",
+                                                               incident_date="2026-05-30"),
+                           headers=worker.headers).json
+    url = f"/api/v1/cases/{case['id']}"
+    reopened_at = datetime(2026, 9, 1, 2, tzinfo=UTC)
+    with time_machine.travel(reopened_at, tick=False):
+        assert _act(client, worker, f"{url}/transitions",
+                    {"to": "closed", "reason": "duplicate"}, url).status_code == 200
+        reopened = _act(client, supervisor, f"{url}/transitions", {"to": "reported"}, url)
+        assert reopened.status_code == 200
+        assert reopened.json["overdue"] is False
+        assert reopened.json["triage_due_at"] == "2026-09-02T02:00:00Z"
+        listed = client.get("/api/v1/cases", query_string={"overdue": "true"},
+                            headers=worker.headers).json
+        assert case["id"] not in {c["id"] for c in listed}
