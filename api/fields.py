@@ -5,6 +5,8 @@ from datetime import UTC, date
 
 import marshmallow as ma
 
+from api.regions import calendar
+
 # C0 control characters but tab, line feed and carriage return; NUL breaks PostgreSQL text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -120,6 +122,9 @@ def unique(values) -> None:
         raise ma.ValidationError("Each value may appear once.")
 
 
-def not_in_future(value: date) -> None:
-    if value > date.today():
+def not_after_today_anywhere(value: date) -> None:
+    """Validator: not after today in Indonesia's latest zone (WIT). The exact rule, in the
+    calendar of the record's kelurahan (regions/calendar.py), is checked where the kelurahan
+    is known; this one names a date in the future with the other bad fields at once."""
+    if value > calendar.today_anywhere():
         raise ma.ValidationError("Must not be in the future.")

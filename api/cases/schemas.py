@@ -17,6 +17,7 @@ from api.fields import (
     UtcTimestamp,
     code,
     digits,
+    not_after_today_anywhere,
     unique,
 )
 from api.regions import calendar
@@ -89,7 +90,7 @@ class ChildReportSchema(ChildFieldsMixin, StrictSchema):
 class ChildCorrectionSchema(ChildFieldsMixin, StrictSchema):
     name = Text(validate=validate.Length(min=1, max=120))
     sex = code(Sex)
-    birth_date = Day(metadata=_BIRTH_DATE)
+    birth_date = Day(metadata=_BIRTH_DATE, validate=not_after_today_anywhere)
     age_months = Count(
         validate=validate.Range(min=0, max=ADULT_AGE_MONTHS - 1,
                                 error="Age in months must be 0-215 (under 18 years).")
@@ -171,23 +172,13 @@ class CaseReportSchema(CaseFieldsMixin, StrictSchema):
 class CaseCorrectionSchema(CaseFieldsMixin, StrictSchema):
     """Corrections to a report's facts (status, risk and closure have their own actions)."""
 
+    incident_date = Day(allow_none=True, validate=not_after_today_anywhere, metadata={
+        "description": "Not in the future (the kelurahan's calendar)"})
     village_code = Text(validate=VILLAGE_CODE)
     emergency = Flag()
     child = ma.fields.Nested(ChildCorrectionSchema)
     household = ma.fields.Nested(HouseholdInputSchema)
 
-    @ma.validates_schema(skip_on_field_errors=False)
-    def no_day_after_today_anywhere(self, data, **kwargs):
-        """Named here with every other bad field; the exact rules, in the calendar of the
-        case's kelurahan, are checked on the corrected case (cases/service.py)."""
-        latest = calendar.today_anywhere()
-        errors = {}
-        if (data.get("child") or {}).get("birth_date", latest) > latest:
-            errors["child"] = {"birth_date": ["Must not be in the future."]}
-        if (data.get("incident_date") or latest) > latest:
-            errors["incident_date"] = ["Must not be in the future."]
-        if errors:
-            raise ma.ValidationError(errors)
 
 
 class CaseQuerySchema(ma.Schema):

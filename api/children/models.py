@@ -4,19 +4,26 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
-from api.children.age import months_between
+from api.children import names
 from api.crypto import EncryptedString, lookup_hash
 from api.db import Base, JsonList, code_enum, created_at_column, updated_at_column, uuid_pk
+from api.regions import calendar
 from api.vocabularies.codes import HazCategory, Position, Sex, WazCategory, WhzCategory
 
 
 class Child(Base):
     __tablename__ = "children"
+    __table_args__ = (
+        # possible duplicates and known children are looked up by kelurahan and birth date
+        Index("ix_children_village_code_birth_date", "village_code", "birth_date"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(120))
+    # the name as compared and searched (children/names.py): the same on every database
+    name_key: Mapped[str] = mapped_column(String(120))
     # one record per NIK within an area; a child known elsewhere gets a record here too,
     # linked to the other cases as a possible duplicate (never merged across areas).
     # Stored encrypted; found by its keyed hash (api/crypto.py)
@@ -44,6 +51,11 @@ class Child(Base):
     cases: Mapped[list["Case"]] = relationship(  # noqa: F821
         lazy="select", order_by="Case.created_at", viewonly=True)
 
+    @validates("name")
+    def _key_name(self, _key, name):
+        self.name_key = names.name_key(name)
+        return name
+
     @validates("nik")
     def _hash_nik(self, _key, nik):
         self.nik_hash = lookup_hash(nik)
@@ -54,8 +66,18 @@ class Child(Base):
         return self.measurements[-1] if self.measurements else None
 
     @property
+    def possible_matches(self) -> list[dict]:
+        """Other records that may be this child (children/service.py: possible_matches)."""
+        from api.children.service import possible_matches
+
+        return [{"id": other.id, "name": other.name, "village_code": other.village_code,
+                 "reason": reason}
+                for other, reason in possible_matches(session=object_session(self), child=self)]
+
+    @property
     def age_months(self) -> int:
-        return months_between(self.birth_date, date.today())
+        """Completed months of age today, in the calendar of the child's kelurahan."""
+        return calendar.age_months(self.birth_date, self.village_code)
 
 
 class Household(Base):
@@ -100,13 +122,17 @@ class Measurement(Base):
     height_cm: Mapped[float] = mapped_column(Float)
     position: Mapped[Position] = mapped_column(code_enum(Position, "measurement_position"))
     muac_cm: Mapped[float | None] = mapped_column(Float, default=None)
-    haz: Mapped[float] = mapped_column(Float)
-    waz: Mapped[float] = mapped_column(Float)
+    # a z-score WHO anthro flags as implausible is None, its code in `flags` (children/growth.py)
+    haz: Mapped[float | None] = mapped_column(Float, default=None)
+    waz: Mapped[float | None] = mapped_column(Float, default=None)
     whz: Mapped[float | None] = mapped_column(Float, default=None)
-    haz_category: Mapped[HazCategory] = mapped_column(code_enum(HazCategory, "haz_category"))
-    waz_category: Mapped[WazCategory] = mapped_column(code_enum(WazCategory, "waz_category"))
+    haz_category: Mapped[HazCategory | None] = mapped_column(
+        code_enum(HazCategory, "haz_category"), default=None)
+    waz_category: Mapped[WazCategory | None] = mapped_column(
+        code_enum(WazCategory, "waz_category"), default=None)
     whz_category: Mapped[WhzCategory | None] = mapped_column(
         code_enum(WhzCategory, "whz_category"), default=None)
+    flags: Mapped[list[str]] = mapped_column(JsonList, default=list)
     # the stunting-risk case this measurement opened or found open, if any
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), default=None)
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))

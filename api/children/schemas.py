@@ -13,7 +13,8 @@ from api.cases.schemas import (
     LinksInAreas,
     valid_nik,
 )
-from api.fields import Day, StrictSchema, Text, UtcTimestamp, code, not_in_future
+from api.children.growth import GrowthFlag
+from api.fields import Day, StrictSchema, Text, UtcTimestamp, code, not_after_today_anywhere
 from api.vocabularies.codes import (
     CaseStatus,
     Category,
@@ -42,7 +43,7 @@ class MeasuredChildSchema(StrictSchema):
 
     name = Text(required=True, validate=validate.Length(min=1, max=120))
     sex = code(Sex, required=True)
-    birth_date = Day(required=True, validate=not_in_future)
+    birth_date = Day(required=True, validate=not_after_today_anywhere)
     nik = Text(allow_none=True, validate=valid_nik)
     village_code = Text(required=True, validate=VILLAGE_CODE)
     rt = Text(allow_none=True, validate=NEIGHBOURHOOD)
@@ -54,9 +55,16 @@ class MeasurementInputSchema(StrictSchema):
 
     child_id = ma.fields.UUID()
     child = ma.fields.Nested(MeasuredChildSchema)
-    measured_on = Day(required=True, validate=not_in_future)
-    weight_kg = Measure(required=True, validate=validate.Range(min=0.5, max=40))
-    height_cm = Measure(required=True, validate=validate.Range(min=35, max=130))
+    measured_on = Day(required=True, validate=not_after_today_anywhere)
+    # what can still be a weighing or measuring of a child of 0-60 months: WHO Anthro Survey
+    # Analyser's cleaning per the WHO/UNICEF 2019 recommendations (0.5-40 kg, 35-140 cm);
+    # a measurement within them is scored, and WHO's flags mark the implausible z-scores
+    weight_kg = Measure(required=True, validate=validate.Range(
+        min=0.5, max=40, error="A child of 0-60 months weighs between 0.5 and 40 kg."),
+        metadata={"description": "Weight in kg (0.5-40)"})
+    height_cm = Measure(required=True, validate=validate.Range(
+        min=35, max=140, error="A child of 0-60 months measures between 35 and 140 cm."),
+        metadata={"description": "Length (lying) or height (standing) in cm (35-140)"})
     position = code(Position, required=True,
                      metadata={"description": "lying: length; standing: height"})
     muac_cm = Measure(allow_none=True, validate=validate.Range(min=5, max=30),
@@ -80,13 +88,28 @@ class MeasurementSchema(ma.Schema):
     height_cm = ma.fields.Float()
     position = code(Position)
     muac_cm = ma.fields.Float(allow_none=True)
-    haz = ma.fields.Float(metadata={"description": "Length/height-for-age z"})
-    waz = ma.fields.Float(metadata={"description": "Weight-for-age z"})
+    haz = ma.fields.Float(allow_none=True, metadata={
+        "description": "Length/height-for-age z; null when flagged `haz_implausible`"})
+    waz = ma.fields.Float(allow_none=True, metadata={
+        "description": "Weight-for-age z; null when flagged `waz_implausible`"})
     whz = ma.fields.Float(allow_none=True, metadata={
-        "description": "Weight-for-length/height z (null outside 45-110 / 65-120 cm)"})
-    haz_category = code(HazCategory)
-    waz_category = code(WazCategory)
-    whz_category = code(WhzCategory, allow_none=True)
+        "description": "Weight-for-length/height z; null outside 45-110 cm (under 731 days) / "
+                       "65-120 cm (from 731 days), or when flagged `whz_implausible`"})
+    haz_category = code(HazCategory, allow_none=True, metadata={
+        "description": "Permenkes 2/2020 TB/U category of haz; null when haz is null"})
+    waz_category = code(WazCategory, allow_none=True, metadata={
+        "description": "Permenkes 2/2020 BB/U category of waz; null when waz is null"})
+    whz_category = code(WhzCategory, allow_none=True, metadata={
+        "description": "Permenkes 2/2020 BB/PB or BB/TB category of whz; null when whz is null"})
+    flags = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf([flag.value for flag in GrowthFlag])),
+        metadata={"description": (
+            "What WHO's anthro software (R package anthro 1.1.0) flags in this measurement: "
+            "`standing_under_9_months`: a child under 9 months (age in days / 30.4375 < 9) "
+            "was measured standing; the height is used as measured, without the 0.7 cm "
+            "conversion. `haz_implausible`: |haz| > 6; `waz_implausible`: waz < -6 or > 5; "
+            "`whz_implausible`: |whz| > 5. A flagged z-score is null with its category; the "
+            "other z-scores stand and are used.")})
     case_id = ma.fields.UUID(allow_none=True, metadata={
         "description": "The stunting-risk case this measurement opened or found open"})
     created_at = UtcTimestamp()
@@ -99,6 +122,14 @@ class ChildCaseLinkSchema(ma.Schema):
     status = code(CaseStatus)
 
 
+class ChildMatchSchema(ma.Schema):
+    id = ma.fields.UUID()
+    name = ma.fields.String()
+    reason = ma.fields.String(metadata={
+        "description": "same_nik, or same_name_birth_date_and_village (names as compared "
+                       "after spelling variants)"})
+
+
 class ChildSchema(ChildViewSchema):
     """A child. Caseworkers and supervisors also get the NIK, school, disability and the
     child's cases; posyandu cadres what weighing needs."""
@@ -108,6 +139,8 @@ class ChildSchema(ChildViewSchema):
     rt = ma.fields.String(allow_none=True)
     latest_measurement = ma.fields.Nested(MeasurementSchema, allow_none=True)
     cases = LinksInAreas(ma.fields.Nested(ChildCaseLinkSchema))
+    possible_matches = LinksInAreas(ma.fields.Nested(ChildMatchSchema), metadata={
+        "description": "Other records that may be this child, for caseworkers to reconcile"})
 
     def dump(self, obj, *, many=None):
         dumped = super().dump(obj, many=many)
@@ -117,4 +150,4 @@ class ChildSchema(ChildViewSchema):
         return dumped
 
 
-STAFF_ONLY = ("cases", "nik", "school", "disability")
+STAFF_ONLY = ("cases", "nik", "school", "disability", "possible_matches")

@@ -258,17 +258,21 @@ def _nutrition(scope: Scope) -> dict:
                Measurement.measured_on >= scope.period.first_day,
                Measurement.measured_on <= scope.period.last_day)
         .subquery())
-    measured, with_whz, stunted, wasted, underweight = scope.session.execute(select(
+    figures = scope.session.execute(select(
         func.count(),
+        func.count(ranked.c.haz),
         func.count(ranked.c.whz),
+        func.count(ranked.c.waz),
         func.count().filter(ranked.c.haz < -2),
         func.count().filter(ranked.c.whz < -2),
         func.count().filter(ranked.c.waz < -2),
     ).where(ranked.c.rank == 1)).one()
-    # a share is of the children with a valid z: whz is missing outside 45-120 cm
-    return {"children_measured": measured, "stunted_pct": _pct(stunted, measured - stunted),
+    measured, with_haz, with_whz, with_waz, stunted, wasted, underweight = figures
+    # a share is of the children with a valid z: whz is missing outside 45-120 cm, and a z
+    # WHO flags as implausible is missing too (children/growth.py)
+    return {"children_measured": measured, "stunted_pct": _pct(stunted, with_haz - stunted),
             "wasted_pct": _pct(wasted, with_whz - wasted),
-            "underweight_pct": _pct(underweight, measured - underweight)}
+            "underweight_pct": _pct(underweight, with_waz - underweight)}
 
 
 def _monthly(period: Period, grid: list[dict]) -> list[dict]:

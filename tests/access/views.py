@@ -72,7 +72,8 @@ CHILD_FOR_WEIGHING = fields("id", "name", "sex", "birth_date", "birth_date_estim
                             latest_measurement=MEASUREMENT)
 CHILD_FULL = fields(*CHILD_FOR_WEIGHING, "nik", "school", "disability",
                     latest_measurement=MEASUREMENT,
-                    cases=fields("id", "reference", "category", "status"))
+                    cases=fields("id", "reference", "category", "status"),
+                    possible_matches=fields("id", "name", "reason"))
 
 # counts, shares and medians; no case, child or person
 KLA_STATISTICS = fields(

@@ -4,6 +4,7 @@ import pytest
 
 from api.children import growth
 from api.children.growth import (
+    GrowthFlag,
     HazCategory,
     ImplausibleMeasurement,
     Position,
@@ -93,6 +94,36 @@ def test_standing_under_two_years_adds_0_7_cm():
                       position=STANDING)
     assert (standing.haz, standing.whz) == (lying.haz, lying.whz)
     assert standing.length_cm == pytest.approx(80.7)
+    assert standing.flags == ()
+
+
+def test_a_standing_child_under_9_months_is_not_converted():
+    """WHO anthro 1.1.0: a height taken standing before 9 months is used as measured (no
+    +0.7 cm) and the position is flagged (anthro's c9mo_flag)."""
+    result = assess(sex="female", age_days=91, weight_kg=5.8, length_cm=58.5,
+                    position=STANDING)
+    assert result.length_cm == 58.5
+    assert (result.haz, result.whz) == (-0.61, 0.61)
+    assert result.flags == (GrowthFlag.STANDING_UNDER_9_MONTHS,)
+    lying = assess(sex="female", age_days=91, weight_kg=5.8, length_cm=58.5, position=LYING)
+    assert (result.haz, result.waz, result.whz) == (lying.haz, lying.waz, lying.whz)
+    assert lying.flags == ()
+
+
+@pytest.mark.parametrize(("day", "converted"), [(272, False), (273, False), (274, True),
+                                                (275, True)])
+def test_9_months_is_age_in_days_over_30_4375_so_day_273_is_the_last_under_9(day, converted):
+    """anthro's rule is age_in_months < 9 with months = days / 30.4375: 273 days are 8.97
+    months, 274 days 9.002."""
+    result = assess(sex="female", age_days=day, weight_kg=7.5, length_cm=66.0,
+                    position=STANDING)
+    assert result.length_cm == pytest.approx(66.7 if converted else 66.0)
+    assert (GrowthFlag.STANDING_UNDER_9_MONTHS in result.flags) is not converted
+
+
+def test_lying_under_9_months_is_never_flagged():
+    result = assess(sex="male", age_days=100, weight_kg=6.0, length_cm=60.0, position=LYING)
+    assert result.flags == ()
 
 
 def test_lying_from_two_years_subtracts_0_7_cm_also_for_weight_for_height():
@@ -125,19 +156,66 @@ def test_outside_weight_for_length_range_gives_no_whz():
     assert result.whz is None and result.whz_category is None
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"age_days": 1827}, "measured_on"),
-    ({"age_days": -1}, "measured_on"),
-    ({"length_cm": 40.0}, "height_cm"),  # haz far below -6 at one year
-    ({"weight_kg": 2.0}, "weight_kg"),  # waz below -6 at one year
-    ({"weight_kg": 25.0}, "weight_kg"),  # waz above 5
+@pytest.mark.parametrize("age_days", [1827, -1])
+def test_children_outside_0_to_60_months_are_refused(age_days):
+    with pytest.raises(ImplausibleMeasurement) as refused:
+        assess(sex="male", age_days=age_days, weight_kg=9.6, length_cm=75.7, position=LYING)
+    assert refused.value.field == "measured_on"
+
+
+def test_one_implausible_z_is_null_and_flagged_while_the_others_stand():
+    """WHO flags whz 6.07 (|whz| > 5); haz -2.09 and waz stand, and haz is still stunted."""
+    result = assess(sex="male", age_days=400, weight_kg=14.5, length_cm=72.0, position=LYING)
+    assert (result.whz, result.whz_category) == (None, None)
+    assert result.flags == (GrowthFlag.WHZ_IMPLAUSIBLE,)
+    assert (result.haz, result.haz_category) == (-2.09, HazCategory.STUNTED)
+    assert (result.waz, result.waz_category) == (3.56, WazCategory.RISK_OF_OVERWEIGHT)
+
+
+@pytest.mark.parametrize(("kwargs", "flags", "standing"), [
+    ({"length_cm": 40.0}, {GrowthFlag.HAZ_IMPLAUSIBLE}, {"waz"}),  # haz far below -6
+    ({"weight_kg": 2.0}, {GrowthFlag.WAZ_IMPLAUSIBLE, GrowthFlag.WHZ_IMPLAUSIBLE}, {"haz"}),
+    ({"weight_kg": 25.0}, {GrowthFlag.WAZ_IMPLAUSIBLE, GrowthFlag.WHZ_IMPLAUSIBLE}, {"haz"}),
 ])
-def test_implausible_measurements_are_refused(kwargs, field):
+def test_implausible_z_scores_are_null_with_their_category(kwargs, flags, standing):
     values = {"sex": "male", "age_days": 365, "weight_kg": 9.6, "length_cm": 75.7,
               "position": LYING, **kwargs}
-    with pytest.raises(ImplausibleMeasurement) as refused:
-        assess(**values)
-    assert refused.value.field == field
+    result = assess(**values)
+    assert set(result.flags) == flags
+    for name in ("haz", "waz", "whz"):
+        present = getattr(result, name) is not None
+        assert present is (name in standing), name
+        assert (getattr(result, f"{name}_category") is not None) is present, name
+
+
+@pytest.mark.parametrize(("z", "flagged"), [(5.0, False), (5.01, True), (-6.0, False),
+                                            (-6.01, True)])
+def test_waz_is_flagged_below_minus_6_or_above_5(z, flagged):
+    lms = growth.by_age("wfa", "male", 365)
+    sd2, sd3 = (lms.at(2), lms.at(3)) if z > 0 else (lms.at(-2), lms.at(-3))
+    weight = sd3 + (abs(z) - 3) * (sd3 - sd2)  # the restricted z is linear beyond 3 SD
+    result = assess(sex="male", age_days=365, weight_kg=weight, length_cm=75.7, position=LYING)
+    assert (GrowthFlag.WAZ_IMPLAUSIBLE in result.flags) is flagged
+    assert result.waz == (None if flagged else z)
+
+
+@pytest.mark.parametrize(("z", "flagged"), [(6.0, False), (6.01, True), (-6.0, False),
+                                            (-6.01, True)])
+def test_haz_is_flagged_beyond_6_either_way(z, flagged):
+    length = growth.by_age("lhfa", "female", 500).at(z)
+    result = assess(sex="female", age_days=500, weight_kg=10.0, length_cm=length,
+                    position=LYING)
+    assert (GrowthFlag.HAZ_IMPLAUSIBLE in result.flags) is flagged
+    assert result.haz == (None if flagged else z)
+
+
+def test_a_height_above_130_cm_is_scored():
+    """WHO scores haz for any height; a boy of 1826 days, 131 cm standing: haz 4.54 (tall,
+    not flagged), no whz above 120 cm."""
+    result = assess(sex="male", age_days=1826, weight_kg=20.0, length_cm=131.0,
+                    position=STANDING)
+    assert (result.haz, result.haz_category) == (4.54, HazCategory.TALL)
+    assert result.whz is None and result.flags == ()
 
 
 @pytest.mark.parametrize(("z", "category"), [

@@ -67,12 +67,37 @@ def test_who_anthro_examples():
     sex, day, weight, length, position, _, zlen = WHO_ANTHRO[0]
     assert round(growth.by_age("lhfa", sex, day).z(
         growth.standard_length(day, length, position)), 2) == zlen
-    with pytest.raises(growth.ImplausibleMeasurement):  # |haz| > 6 is a WHO flag
-        growth.assess(sex=sex, age_days=day, weight_kg=weight, length_cm=length,
-                      position=position)
+    flagged = growth.assess(sex=sex, age_days=day, weight_kg=weight, length_cm=length,
+                            position=position)
+    assert flagged.haz is None  # |haz| > 6 is a WHO flag: the z is withheld, not refused
+    assert flagged.flags == (growth.GrowthFlag.HAZ_IMPLAUSIBLE,)
+    assert flagged.waz is not None
     sex, day, weight, length, position, _, zwei = WHO_ANTHRO[1]
     assert growth.assess(sex=sex, age_days=day, weight_kg=weight, length_cm=length,
                          position=position).waz == zwei
+
+
+# WHO anthro 1.1.0's answers for three children (anthro_zscores: z to 2 decimals, f = 1 when
+# flagged; a flagged z is withheld here)
+ANTHRO_1_1_0 = [
+    pytest.param("female", 91, 5.8, 58.5, Position.STANDING,
+                 {"haz": -0.61, "whz": 0.61}, ("standing_under_9_months",),
+                 id="girl-91d-standing-not-converted"),
+    pytest.param("male", 400, 14.5, 72.0, Position.LYING,
+                 {"haz": -2.09, "whz": None}, ("whz_implausible",),  # zwfl 6.07, fwfl 1
+                 id="boy-400d-whz-flagged"),
+    pytest.param("male", 1826, 20.0, 131.0, Position.STANDING,
+                 {"haz": 4.54}, (), id="boy-1826d-131cm"),
+]
+
+
+@pytest.mark.parametrize(("sex", "day", "weight", "length", "position", "expected", "flags"),
+                         ANTHRO_1_1_0)
+def test_who_anthro_1_1_0_answers(sex, day, weight, length, position, expected, flags):
+    result = growth.assess(sex=sex, age_days=day, weight_kg=weight, length_cm=length,
+                           position=position)
+    assert {name: getattr(result, name) for name in expected} == expected
+    assert result.flags == flags
 
 
 def test_the_examples_cover_both_sexes_positions_and_tails():
