@@ -6,6 +6,7 @@ from api import config as lindung_config
 from api import crypto, db, errors, http
 from api.audit import http as audit_http
 from api.auth import limits as login_limits
+from api.referrals import feed
 from api.regions import calendar
 from api.rest import BEARER_SCHEME, Api
 
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
     calendar.configure(app.config["TIMEZONE"])
     db.init_app(app, bind=bind)
     audit_http.init_app(app)
+    feed.init_app(app)  # after the audit hook, so it runs before it
     http.init_app(app)
     api = Api(app)
     errors.init_app(app)

@@ -8,8 +8,8 @@ can wait for each other but never deadlock (PostgreSQL; SQLite has a single writ
 3. the city's case reference counter;
 4. the case;
 5. the case's referrals (by id);
-6. the referral feed counter (referrals/feed.py);
-7. the audit chain (audit/chain.py), at commit.
+6. the referral feed counter (referrals/feed.py: positions taken as a request ends);
+7. the audit chain (audit/chain.py), as a request ends.
 
 A level may be skipped, never taken after a later one. Rows are locked FOR NO KEY UPDATE:
 the foreign-key checks of other writers (FOR KEY SHARE on a child, case or agency they
@@ -195,10 +195,7 @@ def init_app(app, *, bind=None) -> None:
             try:
                 session.commit()
             except DBAPIError as error:
-                session.rollback()
-                if not is_collision(error):
-                    raise
-                return current_app.make_response(collision_problem())
+                return undone(session, error)
         return response
 
     @app.teardown_appcontext
@@ -206,6 +203,18 @@ def init_app(app, *, bind=None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+
+def undone(session: Session, error: DBAPIError):
+    """Roll back a request whose last step failed with ERROR, and undo what it had committed
+    ahead (an Idempotency-Key claim); a collision (deadlock, serialization failure) answers
+    409 with Retry-After, anything else is raised."""
+    session.rollback()
+    for undo in g.get("on_failed_commit", ()):
+        undo()
+    if not is_collision(error):
+        raise error
+    return current_app.make_response(collision_problem())
 
 
 def import_models() -> None:

@@ -120,3 +120,30 @@ def test_rules_and_agency_services_changed_at_once_stay_consistent(server):
         assert named <= offered, named - offered
         # back to the shipped rules for the next try
         assert supervisor("PUT", "/routing-rules", json=rules).status_code == 200
+
+
+def test_a_manual_referral_beside_an_acceptance_and_a_correction_never_collides(server):
+    caseworker = Client(server, "demo_caseworker")
+    agency = Client(server, "demo_agency_officer")
+    reporter = Client(server, "demo_rt_head")
+    for _ in range(TRIES):
+        case = reporter("POST", "/cases", json=child_report()).json()
+        url = f"/cases/{case['id']}"
+        etag = caseworker("GET", url).headers["ETag"]
+        etag = caseworker("POST", f"{url}/triage", json={"risk_level": "high"},
+                          headers={"If-Match": etag}).headers["ETag"]
+        assert caseworker("POST", f"{url}/route", headers={"If-Match": etag}).ok
+        referral = next(r for r in agency("GET", "/referrals", params={"case_id": case["id"]})
+                        .json() if r["agency"] == "DINSOS")
+        referral_etag = agency("GET", f"/referrals/{referral['id']}").headers["ETag"]
+        case_etag = caseworker("GET", url).headers["ETag"]
+        answers = at_once(
+            partial(caseworker, "POST", f"{url}/referrals", json={
+                "agency": "DINSOS", "service": "family_support", "due_in_hours": 24}),
+            partial(agency, "POST", f"/referrals/{referral['id']}/transitions",
+                    headers={"If-Match": referral_etag}, json={"to": "accepted"}),
+            partial(caseworker, "PATCH", url, headers={"If-Match": case_etag},
+                    json={"child": {"name": f"Budi {uuid.uuid4().hex[:4]}"}}))
+        statuses = [a.status_code for a in answers]
+        assert statuses[0] == 201 and all(s in (200, 412) for s in statuses[1:]), [
+            a.text for a in answers]

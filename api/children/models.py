@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
 from api.children import names
@@ -23,7 +23,7 @@ class Child(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(120))
     # the name as compared and searched (children/names.py): the same on every database
-    name_key: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), server_default=text("''"))
     # one record per NIK within an area; a child known elsewhere gets a record here too,
     # linked to the other cases as a possible duplicate (never merged across areas).
     # Stored encrypted; found by its keyed hash (api/crypto.py)

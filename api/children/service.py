@@ -44,7 +44,10 @@ def record_measurement(*, session: Session, grant: Grant, entry: dict, deadlines
     "2T") and none is open."""
     child = _child_of(session=session, grant=grant, entry=entry)
     measured_on = entry["measured_on"]
-    if problems := calendar.not_in_future_problems(child.village_code, measured_on=measured_on):
+    # in the calendar of the child's kelurahan; both days named at once
+    described = {"child.birth_date": entry["child"]["birth_date"]} if "child" in entry else {}
+    if problems := calendar.not_in_future_problems(child.village_code, measured_on=measured_on,
+                                                   **described):
         raise InvalidInput(problems)
     if measured_on < child.birth_date:
         raise InvalidInput({"measured_on": ["Must not be before the child's birth date."]})
@@ -130,9 +133,6 @@ def _child_of(*, session: Session, grant: Grant, entry: dict) -> Child:
         raise InvalidInput({"child.village_code": ["No kelurahan has this code."]})
     if not in_areas(grant.principal, described["village_code"]):
         raise Forbidden("This kelurahan is outside your areas.")
-    if problems := calendar.not_in_future_problems(
-            described["village_code"], **{"child.birth_date": described["birth_date"]}):
-        raise InvalidInput(problems)
     known = _known_child(session=session, reading=reading, described=described)
     if known is not None:
         return _locked(session, known)
@@ -154,7 +154,7 @@ def _known_child(*, session: Session, reading: Grant, described: dict) -> Child 
     be worthless."""
     if described.get("nik"):
         child = session.scalar(readable(reading, select(Child).where(
-            Child.nik_hash == lookup_hash(described["nik"]))).limit(1))
+            Child.nik_hash == lookup_hash(described["nik"]))).order_by(Child.created_at).limit(1))
         if child is not None and (child.sex, child.birth_date) != (described["sex"],
                                                                   described["birth_date"]):
             raise InvalidInput({"child.nik": [
@@ -164,7 +164,7 @@ def _known_child(*, session: Session, reading: Grant, described: dict) -> Child 
     return session.scalar(readable(reading, select(Child).where(
         Child.name_key == names.name_key(described["name"]), Child.sex == described["sex"],
         Child.birth_date == described["birth_date"],
-        Child.village_code == described["village_code"])).limit(1))
+        Child.village_code == described["village_code"])).order_by(Child.created_at).limit(1))
 
 
 def readable(grant: Grant, query: Select) -> Select:

@@ -4,7 +4,7 @@ import hashlib
 import json
 from functools import wraps
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from api.auth.bearer import current_principal
 from api.db import get_session, utcnow
@@ -73,6 +73,9 @@ def idempotent(view):
         # make the claim visible to concurrent requests before doing the work
         session.commit()
         record_id = claim.record.id
+        # should the work not be committed after all (db.commit_session), a retry must find
+        # the key free, not "in flight" until the claim times out
+        g.setdefault("on_failed_commit", []).append(lambda: _release(record_id))
         try:
             response = view(*args, **kwargs)
         except BaseException:

@@ -3,27 +3,33 @@
 Every change an agency can see — of the referral itself, or of what the agency view shows of
 the case behind it: the case's fields, its child, its household, the child's latest
 measurement — gives the referral the next position in the feed, so a syncing agency sees it
-once, in order. The case side is watched at every flush (`follow_agency_view`), whichever
-service or endpoint made the change.
+once, in order.
+
+The case side is noted at every flush, whichever service or endpoint made the change
+(`note_agency_view_changes`), and settled once at the end of the transaction (`settle`):
+the referrals are locked, then their positions taken, in the lock order of db.py.
 """
 
+from flask import g
 from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.cases.models import Case
 from api.cases.schemas import HouseholdViewSchema
 from api.children.models import Child, Household, Measurement
-from api.db import utcnow
+from api.db import undone, utcnow
 from api.referrals.models import Referral, ReferralFeedCounter
 from api.referrals.schemas import AgencyCaseViewSchema, AgencyChildViewSchema
-from api.vocabularies.codes import Category
+from api.vocabularies.codes import CaseStatus, Category
 
 # what the agency view (DESIGN §4) shows, read off its schemas: a change elsewhere (the
 # narrative, the case's status) leaves the agency's copy, and its ETag, as they were
 CASE_FIELDS = set(AgencyCaseViewSchema().fields) - {"child", "latest_measurement"}
 CHILD_FIELDS = set(AgencyChildViewSchema().fields) - {"age_months"}  # derived from birth_date
 HOUSEHOLD_FIELDS = set(HouseholdViewSchema().fields) - {"id"}
+PENDING = "lindung.feed.pending"
 
 
 def next_positions(session: Session, count: int) -> range:
@@ -49,39 +55,78 @@ def next_position(session: Session) -> int:
 
 
 @event.listens_for(Session, "before_flush")
-def follow_agency_view(session: Session, _context, _instances) -> None:
-    """Move every referral whose agency view this flush changes to the end of the feed."""
-    cases, children, measured, households = set(), set(), set(), set()
+def note_agency_view_changes(session: Session, _context, _instances) -> None:
+    """Note what this flush changes of agency views (no query: the flush may be an
+    autoflush in the middle of a service)."""
+    pending = session.info.setdefault(PENDING, {
+        "cases": set(), "children": set(), "measured": set(), "households": set()})
     for thing in session.dirty:
         if isinstance(thing, Case) and _changed(thing, CASE_FIELDS):
-            cases.add(thing.id)
+            pending["cases"].add(thing.id)
         elif isinstance(thing, Child) and _changed(thing, CHILD_FIELDS):
-            children.add(thing.id)
+            pending["children"].add(thing.id)
         elif isinstance(thing, Household) and _changed(thing, HOUSEHOLD_FIELDS):
-            households.add(thing.id)
+            pending["households"].add(thing.id)
     for thing in session.new:
         if isinstance(thing, Measurement):
-            measured.add(thing.child_id)
-    if not (cases or children or measured or households):
+            pending["measured"].add(thing.child_id)
+
+
+def settle(session: Session) -> None:
+    """Move every referral whose agency view this transaction changed to the end of the
+    feed: lock the referrals, then take their positions (lock order: db.py)."""
+    session.flush()
+    pending = session.info.pop(PENDING, None)
+    if not pending or not any(pending.values()):
         return
-    shown = or_(Referral.case_id.in_(cases), Case.child_id.in_(children),
-                Case.household_id.in_(households),
-                # the agency view shows a measurement for stunting-risk cases only
-                Case.child_id.in_(measured) & (Case.category == Category.STUNTING_RISK))
-    with session.no_autoflush:
-        # the referral rows are locked before the feed's counter (lock order: db.py)
-        referrals = session.scalars(
-            select(Referral).join(Case, Referral.case_id == Case.id).where(shown)
-            .order_by(Referral.id).with_for_update(of=Referral, key_share=True)).all()
-        moving = [r for r in referrals if not _changed(r, {"sync_seq"})]
-        if moving:
-            now = utcnow()
-            for referral, position in zip(moving, next_positions(session, len(moving)),
-                                          strict=True):
-                referral.sync_seq = position
-                referral.updated_at = now
+    shown = or_(
+        Case.id.in_(pending["cases"]), Case.child_id.in_(pending["children"]),
+        Case.household_id.in_(pending["households"]),
+        # the agency view shows a measurement for stunting-risk cases only
+        Case.child_id.in_(pending["measured"]) & (Case.category == Category.STUNTING_RISK)
+        & (Case.status != CaseStatus.CLOSED))
+    referrals = session.scalars(
+        select(Referral).join(Case, Referral.case_id == Case.id).where(shown)
+        .order_by(Referral.id).with_for_update(of=Referral, key_share=True)
+        .execution_options(populate_existing=True)).all()
+    if referrals:
+        now = utcnow()
+        for referral, position in zip(referrals, next_positions(session, len(referrals)),
+                                      strict=True):
+            referral.sync_seq = position
+            referral.updated_at = now
+        session.flush()
+        session.info.pop(PENDING, None)  # the positions themselves change no agency view
+
+
+@event.listens_for(Session, "before_commit")
+def _settle_before_commit(session: Session) -> None:
+    # requests settle before their audit event is chained (init_app); this covers the rest
+    # (the command line, scripts)
+    settle(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 def _changed(thing, names) -> bool:
     attributes = inspect(thing).attrs
     return any(attributes[name].history.has_changes() for name in names)
+
+
+def init_app(app) -> None:
+    """Settle the feed of each acknowledged request before its audit event is chained: the
+    feed's counter is taken before the audit chain's lock (lock order: db.py)."""
+
+    @app.after_request
+    def settle_feed(response):
+        session = g.get("db_session")
+        if session is None or response.status_code >= 400:
+            return response
+        try:
+            settle(session)
+        except DBAPIError as error:
+            return undone(session, error)
+        return response

@@ -84,7 +84,8 @@ class ManualReferral(MethodView):
     def post(self, referral, case_id, *, grant):
         """Refer a case by hand to an agency's service"""
         session = get_session()
-        case = cases.get_case(session=session, grant=grant, case_id=case_id)
+        # locked before a feed position is taken (lock order: db.py)
+        case = cases.get_case(session=session, grant=grant, case_id=case_id, for_update=True)
         created = service.refer_by_hand(
             session=session, grant=grant, case=case, agency_code=referral["agency"],
             service=referral["service"], note=referral.get("note"),

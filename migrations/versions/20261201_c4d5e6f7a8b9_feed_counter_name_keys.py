@@ -26,13 +26,13 @@ def upgrade() -> None:
     last = op.get_bind().scalar(sa.text("SELECT coalesce(max(sync_seq), 0) FROM referrals"))
     op.bulk_insert(counter, [{"id": 1, "last_position": last}])
 
-    with op.batch_alter_table('children', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('name_key', sa.String(length=120), nullable=True))
+    # a plain ADD COLUMN on both databases: SQLite must not rebuild a table that cases and
+    # measurements reference
+    op.add_column('children', sa.Column('name_key', sa.String(length=120), nullable=False,
+                                        server_default=sa.text("''")))
     _key_every_name()
-    with op.batch_alter_table('children', schema=None) as batch_op:
-        batch_op.alter_column('name_key', existing_type=sa.String(length=120), nullable=False)
-        batch_op.create_index('ix_children_village_code_birth_date',
-                              ['village_code', 'birth_date'], unique=False)
+    op.create_index('ix_children_village_code_birth_date', 'children',
+                    ['village_code', 'birth_date'], unique=False)
 
 
 def _key_every_name() -> None:
@@ -48,14 +48,14 @@ def _key_every_name() -> None:
         rows = bind.execute(query).all()
         if not rows:
             return
-        for child_id, name in rows:
-            bind.execute(children.update().where(children.c.id == child_id)
-                         .values(name_key=name_key(name)))
+        bind.execute(children.update().where(children.c.id == sa.bindparam('child_id'))
+                     .values(name_key=sa.bindparam('key')),
+                     [{"child_id": child_id, "key": name_key(name)} for child_id, name in rows])
         last = rows[-1][0]
 
 
 def downgrade() -> None:
+    op.drop_index('ix_children_village_code_birth_date', table_name='children')
     with op.batch_alter_table('children', schema=None) as batch_op:
-        batch_op.drop_index('ix_children_village_code_birth_date')
         batch_op.drop_column('name_key')
     op.drop_table('referral_feed_counter')
