@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
@@ -32,6 +32,20 @@ def configure(*, secret_key: str, data_keys: str | None, lookup_key: str | None)
     _keys["fernet"] = MultiFernet([Fernet(key) for key in fernet_keys])
     _keys["lookup"] = (lookup_key.encode() if lookup_key
                        else derived_key(secret_key, "lookup-key"))
+    _keys["token"] = Fernet(base64.urlsafe_b64encode(derived_key(secret_key, "opaque-token")))
+
+
+def sealed(text: str) -> str:
+    """TEXT in an opaque, tamper-proof token (Fernet) that only this deployment opens."""
+    return _keys["token"].encrypt(text.encode()).decode()
+
+
+def opened(token: str) -> str | None:
+    """The text sealed in TOKEN, or None when TOKEN was not sealed here or was changed."""
+    try:
+        return _keys["token"].decrypt(token.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
 
 
 def encrypt(text: str) -> str:

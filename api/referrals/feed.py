@@ -16,10 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from api import crypto
 from api.cases.models import Case
 from api.cases.schemas import HouseholdViewSchema
 from api.children.models import Child, Household, Measurement
 from api.db import undone, utcnow
+from api.errors import InvalidInput
 from api.referrals.models import Referral, ReferralFeedCounter
 from api.referrals.schemas import AgencyCaseViewSchema, AgencyChildViewSchema
 from api.vocabularies.codes import CaseStatus, Category
@@ -30,6 +32,25 @@ CASE_FIELDS = set(AgencyCaseViewSchema().fields) - {"child", "latest_measurement
 CHILD_FIELDS = set(AgencyChildViewSchema().fields) - {"age_months"}  # derived from birth_date
 HOUSEHOLD_FIELDS = set(HouseholdViewSchema().fields) - {"id"}
 PENDING = "lindung.feed.pending"
+
+
+def cursor_at(position: int, principal) -> str:
+    """The opaque sync cursor of PRINCIPAL after POSITION: sealed (api/crypto.py), so the
+    feed's global position — how much happened at other agencies — is never shown, and bound
+    to the caller, so nobody else can use it."""
+    return crypto.sealed(f"{principal.user_id}:{position}")
+
+
+def position_after(cursor: str | None, principal) -> int:
+    """The feed position a cursor of PRINCIPAL stands at (0 without one); InvalidInput for a
+    cursor that is not the caller's own."""
+    if cursor is None:
+        return 0
+    owner, _, position = (crypto.opened(cursor) or "").partition(":")
+    if owner != str(principal.user_id) or not position.isdigit():
+        raise InvalidInput({"cursor": ["Not a cursor of yours: pass back the next_cursor "
+                                       "of your previous page, or none to start."]})
+    return int(position)
 
 
 def next_positions(session: Session, count: int) -> range:

@@ -109,8 +109,9 @@ class ReferralQuerySchema(ma.Schema):
     status = code(ReferralStatus)
     overdue = ma.fields.Boolean(metadata={"description": "Pending past its acceptance due time"})
     updated_after = ma.fields.AwareDateTime(metadata={"description": "ISO 8601 with offset"})
-    cursor = Text(validate=Pattern(r"^s[0-9]{1,18}$", error="Not a cursor."),
-                              metadata={"description": "next_cursor of the previous page"})
+    cursor = Text(validate=Pattern(r"^[A-Za-z0-9_=-]{1,400}$", error="Not a cursor."),
+                  metadata={"description": "next_cursor of your previous page (opaque, yours "
+                                           "only); none to start from the beginning"})
     page_size = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 

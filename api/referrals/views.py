@@ -11,7 +11,7 @@ from api.cases.schemas import CaseSchema
 from api.cases.views import answer_with, checked_case
 from api.db import get_session, utcnow
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from api.referrals import service
+from api.referrals import feed, service
 from api.referrals.models import Referral
 from api.referrals.schemas import (
     ManualReferralSchema,
@@ -102,11 +102,11 @@ class Referrals(MethodView):
     def get(self, query, *, grant):
         """Referrals in change order: caseworkers their areas', agencies their own. Sync by
         passing next_cursor back as cursor: every change comes once, in order"""
-        after = int(query.pop("cursor", "s0")[1:])
+        after = feed.position_after(query.pop("cursor", None), grant.principal)
         size = query.pop("page_size")
         page = list(get_session().scalars(service.list_referrals(
             grant=grant, filters=query, after_seq=after, limit=size, now=utcnow())))
-        next_cursor = f"s{page[-1].sync_seq if page else after}"
+        next_cursor = feed.cursor_at(page[-1].sync_seq if page else after, grant.principal)
         return page, {"X-Pagination": json.dumps({"next_cursor": next_cursor,
                                                   "page_size": size})}
 

@@ -41,7 +41,7 @@ class Feed:
     """DINKES syncing: the referral ids after its cursor, and the cursor moved to the end."""
 
     def __init__(self, client, agency):
-        self.client, self.agency, self.cursor = client, agency, "s0"
+        self.client, self.agency, self.cursor = client, agency, None
 
     def sync(self) -> list[str]:
         seen = []

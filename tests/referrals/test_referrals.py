@@ -1,5 +1,7 @@
 """Referral isolation between agencies, workflow rules, overdue flags and the sync cursor."""
 
+import base64
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -279,21 +281,43 @@ def test_sync_cursor_delivers_each_change_once(client, routed_case, worker, dins
     first = client.get("/api/v1/referrals", headers=dinsos.headers)
     cursor = first.json and __import__("json").loads(first.headers["X-Pagination"])["next_cursor"]
     assert len(first.json) == 1
-    quiet = client.get(f"/api/v1/referrals?cursor={cursor}", headers=dinsos.headers)
+    quiet = client.get("/api/v1/referrals", query_string={"cursor": cursor},
+                       headers=dinsos.headers)
     assert quiet.json == []
-    assert __import__("json").loads(quiet.headers["X-Pagination"])["next_cursor"] == cursor
+    still = __import__("json").loads(quiet.headers["X-Pagination"])["next_cursor"]
     url = f"/api/v1/referrals/{first.json[0]['id']}"
     _act(client, dinsos, f"{url}/transitions", {"to": "accepted"}, url)
-    changed = client.get(f"/api/v1/referrals?cursor={cursor}", headers=dinsos.headers).json
-    assert [(r["id"], r["status"]) for r in changed] == [(first.json[0]["id"], "accepted")]
+    for at in (cursor, still):  # a quiet page's cursor stands where the last one stood
+        changed = client.get("/api/v1/referrals", query_string={"cursor": at},
+                             headers=dinsos.headers).json
+        assert [(r["id"], r["status"]) for r in changed] == [(first.json[0]["id"], "accepted")]
+
+
+def test_a_sync_cursor_is_opaque_and_the_callers_own(client, session, routed_case, make_user,
+                                                     dinsos):
+    import json
+
+    first = client.get("/api/v1/referrals", headers=dinsos.headers)
+    cursor = json.loads(first.headers["X-Pagination"])["next_cursor"]
+    position = str(session.scalar(
+        select(Referral.sync_seq).where(Referral.id == uuid.UUID(first.json[0]["id"]))))
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    assert f":{position}".encode() not in raw  # sealed, not merely encoded
+    colleague = make_user("agency_system", agency="DINSOS")
+    refused = client.get("/api/v1/referrals", query_string={"cursor": cursor},
+                         headers=colleague.headers)
+    assert refused.status_code == 422 and "cursor" in refused.json["errors"]
+    forged = client.get("/api/v1/referrals", query_string={"cursor": cursor[:-4] + "AAAA"},
+                        headers=dinsos.headers)
+    assert forged.status_code == 422
 
 
 def test_worker_pages_through_referrals_with_the_cursor(client, routed_case, worker):
     import json
 
-    seen, cursor = [], "s0"
+    seen, cursor = [], None
     while True:
-        page = client.get(f"/api/v1/referrals?page_size=2&cursor={cursor}",
+        page = client.get("/api/v1/referrals", query_string={"page_size": 2, "cursor": cursor},
                           headers=worker.headers)
         if not page.json:
             break
@@ -317,7 +341,8 @@ def test_a_change_of_the_case_reaches_the_agencies(client, routed_case, worker, 
     case_url = f"/api/v1/cases/{routed_case['id']}"
     assert _act(client, worker, f"{case_url}/triage", {"risk_level": "low", "emergency": True},
                 case_url).status_code == 200
-    changed = client.get(f"/api/v1/referrals?cursor={cursor}", headers=dinsos.headers).json
+    changed = client.get("/api/v1/referrals", query_string={"cursor": cursor},
+                         headers=dinsos.headers).json
     assert [r["case"]["emergency"] for r in changed] == [True]
     assert client.get(url, headers={**dinsos.headers, "If-None-Match": etag}).status_code == 200
 
