@@ -105,7 +105,9 @@ def users():
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--area", "areas", multiple=True, help="Kemendagri code (repeatable)")
 @click.option("--agency", help="Agency code, e.g. DINSOS (agency roles only)")
-@click.option("--password", is_flag=True, help="Also set a password (asked for)")
+@click.option("--password", is_flag=True,
+              help="Also set a password (asked for): at least 10 characters, not the "
+                   "username, not a common password")
 def users_create(username, role, areas, agency, password):
     """Create a user; the last line printed is a new API token."""
     from api.auth import service
@@ -125,7 +127,7 @@ def users_create(username, role, areas, agency, password):
             _fail(error)
         token = service.issue_token(session=session, user=user)
         session.commit()
-    click.echo(f"created user {username} ({role}), id {user.id}")
+    click.echo(f"created user {user.username} ({role}), id {user.id}")
     click.echo(token)
 
 

@@ -62,8 +62,12 @@ def from_environment() -> dict:
         # identity numbers at rest (api/crypto.py); derived from SECRET_KEY when unset
         "DATA_KEYS": os.environ.get("LINDUNG_DATA_KEYS"),
         "LOOKUP_KEY": os.environ.get("LINDUNG_LOOKUP_KEY"),
-        "RATE_LIMIT_STORAGE": os.environ.get("LINDUNG_RATELIMIT_STORAGE_URI", "memory://"),
+        # login limits (auth/limits.py): unset, counted in the application's database
+        "RATE_LIMIT_STORAGE": os.environ.get("LINDUNG_RATELIMIT_STORAGE_URI") or None,
         "RATE_LIMIT_PREFIX": os.environ.get("LINDUNG_RATELIMIT_PREFIX", "lindung"),
+        # a password login's token ends when unused this long, and this long after the login
+        "SESSION_IDLE": _hours("LINDUNG_SESSION_IDLE_HOURS", 12),
+        "SESSION_MAX_AGE": timedelta(days=float(os.environ.get("LINDUNG_SESSION_MAX_DAYS", 7))),
         "API_TITLE": API_TITLE,
         "API_VERSION": API_VERSION,
         "OPENAPI_VERSION": OPENAPI_VERSION,

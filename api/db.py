@@ -9,7 +9,10 @@ can wait for each other but never deadlock (PostgreSQL; SQLite has a single writ
 4. the case;
 5. the case's referrals (by id);
 6. the referral feed counter (referrals/feed.py: positions taken as a request ends);
-7. the audit chain (audit/chain.py), as a request ends.
+7. a month's statistics release (stats/release.py: an analyst's read, which holds no other);
+8. the audit chain (audit/chain.py), as a request ends.
+
+Login-limit counters (auth/limits.py) are written in transactions of their own.
 
 A level may be skipped, never taken after a later one. Rows are locked FOR NO KEY UPDATE:
 the foreign-key checks of other writers (FOR KEY SHARE on a child, case or agency they
@@ -227,3 +230,4 @@ def import_models() -> None:
     import api.idempotency.models
     import api.referrals.models
     import api.regions.models  # noqa: F401
+    import api.stats.models  # noqa: F401

@@ -51,6 +51,22 @@ class Client:
                                 **kwargs)
 
 
+def _routed(reporter, caseworker, agency):
+    """A reported case triaged high and routed: its URL and ETag, its DINSOS referral and
+    that referral's ETag, as each side last read them."""
+    case = reporter("POST", "/cases", json=child_report()).json()
+    url = f"/cases/{case['id']}"
+    etag = caseworker("GET", url).headers["ETag"]
+    etag = caseworker("POST", f"{url}/triage", json={"risk_level": "high"},
+                      headers={"If-Match": etag}).headers["ETag"]
+    routed = caseworker("POST", f"{url}/route", headers={"If-Match": etag})
+    assert routed.status_code == 200, routed.text
+    referral = next(r for r in agency("GET", "/referrals", params={"case_id": case["id"]})
+                    .json() if r["agency"] == "DINSOS")
+    referral_etag = agency("GET", f"/referrals/{referral['id']}").headers["ETag"]
+    return url, caseworker("GET", url).headers["ETag"], referral, referral_etag
+
+
 def test_two_positive_weighings_at_once_open_one_case(server):
     cadre = Client(server, "demo_posyandu_cadre")
     today = calendar.today_in(LAMARU)
@@ -74,17 +90,7 @@ def test_case_correction_and_referral_acceptance_at_once_never_fail(server):
     agency = Client(server, "demo_agency_officer")
     reporter = Client(server, "demo_rt_head")
     for _ in range(TRIES):
-        case = reporter("POST", "/cases", json=child_report()).json()
-        url = f"/cases/{case['id']}"
-        etag = caseworker("GET", url).headers["ETag"]
-        etag = caseworker("POST", f"{url}/triage", json={"risk_level": "high"},
-                          headers={"If-Match": etag}).headers["ETag"]
-        routed = caseworker("POST", f"{url}/route", headers={"If-Match": etag})
-        assert routed.status_code == 200, routed.text
-        referral = next(r for r in agency("GET", "/referrals", params={"case_id": case["id"]})
-                        .json() if r["agency"] == "DINSOS")
-        referral_etag = agency("GET", f"/referrals/{referral['id']}").headers["ETag"]
-        case_etag = caseworker("GET", url).headers["ETag"]
+        url, case_etag, referral, referral_etag = _routed(reporter, caseworker, agency)
         answers = at_once(
             partial(caseworker, "PATCH", url, headers={"If-Match": case_etag}, json={
                 "address": f"Jl. Contoh {uuid.uuid4().hex[:4]}",
@@ -127,16 +133,7 @@ def test_a_manual_referral_beside_an_acceptance_and_a_correction_never_collides(
     agency = Client(server, "demo_agency_officer")
     reporter = Client(server, "demo_rt_head")
     for _ in range(TRIES):
-        case = reporter("POST", "/cases", json=child_report()).json()
-        url = f"/cases/{case['id']}"
-        etag = caseworker("GET", url).headers["ETag"]
-        etag = caseworker("POST", f"{url}/triage", json={"risk_level": "high"},
-                          headers={"If-Match": etag}).headers["ETag"]
-        assert caseworker("POST", f"{url}/route", headers={"If-Match": etag}).ok
-        referral = next(r for r in agency("GET", "/referrals", params={"case_id": case["id"]})
-                        .json() if r["agency"] == "DINSOS")
-        referral_etag = agency("GET", f"/referrals/{referral['id']}").headers["ETag"]
-        case_etag = caseworker("GET", url).headers["ETag"]
+        url, case_etag, referral, referral_etag = _routed(reporter, caseworker, agency)
         answers = at_once(
             partial(caseworker, "POST", f"{url}/referrals", json={
                 "agency": "DINSOS", "service": "family_support", "due_in_hours": 24}),

@@ -51,8 +51,10 @@ def _check_rules_still_served(*, session: Session, agency: Agency, services: lis
     """A routing rule must never send cases to a service the agency stopped offering."""
     from api.referrals.models import RoutingRule
 
-    orphaned = session.scalars(select(RoutingRule.id).where(
-        RoutingRule.agency_code == agency.code, RoutingRule.service.not_in(services))).all()
+    # every city has its own copy of the rules: name each rule once
+    orphaned = session.scalars(select(RoutingRule.id).distinct().where(
+        RoutingRule.agency_code == agency.code, RoutingRule.service.not_in(services))
+        .order_by(RoutingRule.id)).all()
     if orphaned:
         raise Conflict(f"Routing rule(s) {', '.join(orphaned)} send cases to a service this "
                        "change removes; a supervisor must change the rules first.")

@@ -17,7 +17,8 @@ def audit_request(response):
         action = "export" if response.mimetype == "text/csv" else operation
         details = dict(request.args) if request.method == "GET" and request.args else None
         service.record(get_session(), principal=grant.principal, action=action,
-                       outcome="ok", subject_type=kind, subject_id=subject, details=details)
+                       outcome="ok", subject_type=kind, subject_id=subject, details=details,
+                       shown=g.get("audit_shown"))
     elif response.status_code in DENIED or (response.status_code == 404 and
                                             g.get("principal") is not None):
         _record_refusal(response)
@@ -28,9 +29,7 @@ def _record_refusal(response) -> None:
     # whatever the refused request had begun is undone; only the refusal is kept
     session = get_session()
     session.rollback()
-    kind, subject = next(((k, str(request.view_args[p]))
-                          for p, k in service.SUBJECT_PARAMETERS.items()
-                          if p in (request.view_args or {})), (None, None))
+    kind, subject = service.named_subject()
     service.record(session, principal=g.get("principal"),
                    action=DENIED.get(response.status_code, "not_found"),
                    outcome=str(response.status_code), subject_type=kind, subject_id=subject,

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, JsonList, UtcDateTime
@@ -33,3 +33,21 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(JsonList, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+
+class AuditSubject(Base):
+    """A case, child or referral an audit event showed, beside the event's own subject: a
+    list answer shows many, and each must find the read in its access log (UU PDP 27/2022
+    art. 7: the data subject's right to know who processed their data). The ids are also in
+    the event's details, so the hash chain covers them; this table finds them by index."""
+
+    __tablename__ = "audit_event_subjects"
+    __table_args__ = (Index("ix_audit_event_subjects_subject_id_event_id", "subject_id",
+                            "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("audit_events.id"),
+        primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))

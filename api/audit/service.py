@@ -3,14 +3,16 @@
 import uuid
 
 from flask import g, request
-from sqlalchemy import Select, event, false, or_, select
+from sqlalchemy import Select, and_, event, false, or_, select
 from sqlalchemy.orm import Session
 
 from api.audit import chain
-from api.audit.models import AuditEvent
+from api.audit.models import AuditEvent, AuditSubject
 from api.auth.models import UserArea
 from api.auth.policy import Grant, Scope
 from api.db import utcnow
+from api.regions import codes
+from api.vocabularies.codes import RegionLevel
 
 PENDING = "audit_pending"
 # which path parameter names which kind of subject
@@ -21,13 +23,27 @@ CREATED_SUBJECTS = {"case.create": "case", "referral.create": "referral",
                     "agency.create": "agency", "token.create": "token"}
 
 
+def note_shown(**ids_by_kind) -> None:
+    """Note what the request's answer shows (case=[ids], child=[ids], referral=[ids]): the
+    audit event of the request names each, so a list read is a read of each."""
+    shown = g.setdefault("audit_shown", {})
+    for kind, ids in ids_by_kind.items():
+        shown.setdefault(kind, set()).update(str(i) for i in ids if i is not None)
+
+
 def record(session: Session, *, principal, action: str, outcome: str,
            subject_type: str | None = None, subject_id: str | None = None,
-           details: dict | None = None) -> None:
-    """Queue an event; it is chained and stored when SESSION commits, or not at all."""
+           details: dict | None = None, shown: dict | None = None) -> None:
+    """Queue an event; it is chained and stored when SESSION commits, or not at all.
+
+    SHOWN ({kind: ids}) names what the answer showed besides the subject; the ids go into
+    the details (covered by the chain) and are indexed for access logs."""
+    details = dict(details or {})
+    if shown := {kind: sorted(ids) for kind, ids in sorted((shown or {}).items()) if ids}:
+        details["shown"] = shown
     session.info.setdefault(PENDING, []).append(AuditEvent(
         at=utcnow(), action=action, outcome=outcome, subject_type=subject_type,
-        subject_id=subject_id, details=details or {},
+        subject_id=subject_id, details=details,
         actor_id=principal.user_id if principal else None,
         actor_role=principal.role.value if principal else None,
         agency=principal.agency_code if principal else None,
@@ -40,6 +56,10 @@ def _chain_pending(session: Session) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
         chain.append(session, pending)
+        session.add_all(AuditSubject(event_id=event.id, subject_type=kind, subject_id=subject)
+                        for event in pending
+                        for kind, ids in event.details.get("shown", {}).items()
+                        for subject in ids if subject != event.subject_id)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -55,11 +75,28 @@ def request_id() -> str:
     return g.request_id
 
 
-def subject_of(operation: str, response) -> tuple[str | None, str | None]:
-    """What the request was about: a path parameter, or the id of what it created."""
+def name_subject(kind: str, subject_id: str) -> None:
+    """Name what this request is about when its path does not (a city's routing rules,
+    asked for by a query parameter or by the caller's areas)."""
+    g.audit_subject = (kind, subject_id)
+
+
+def named_subject() -> tuple[str | None, str | None]:
+    """What the request named itself about: a subject named by its view, or a path
+    parameter."""
+    if "audit_subject" in g:
+        return g.audit_subject
     for parameter, kind in SUBJECT_PARAMETERS.items():
         if parameter in (request.view_args or {}):
             return kind, str(request.view_args[parameter])
+    return None, None
+
+
+def subject_of(operation: str, response) -> tuple[str | None, str | None]:
+    """What the request was about: a named subject, or the id of what it created."""
+    kind, subject = named_subject()
+    if kind is not None:
+        return kind, subject
     if operation in CREATED_SUBJECTS and response.is_json:
         body = response.get_json(silent=True) or {}
         return CREATED_SUBJECTS[operation], str(body.get("id") or body.get("code") or "")
@@ -70,11 +107,13 @@ def events(filters: dict, grant: Grant) -> Select:
     """Audit events GRANT covers, newest first, filtered by actor, subject, action and time."""
     query = select(AuditEvent)
     if grant.scope is Scope.AREA:
-        query = query.where(AuditEvent.actor_id.in_(_working_in(grant.principal.area_codes)))
+        areas = grant.principal.area_codes
+        query = query.where(or_(AuditEvent.actor_id.in_(_working_in(areas)),
+                                _about_their_cities(areas)))
     if "actor_id" in filters:
         query = query.where(AuditEvent.actor_id == filters["actor_id"])
     if "subject_id" in filters:
-        query = query.where(AuditEvent.subject_id == str(filters["subject_id"]))
+        query = query.where(_about([str(filters["subject_id"])]))
     if "action" in filters:
         query = query.where(AuditEvent.action == filters["action"])
     if "from_" in filters:
@@ -90,8 +129,24 @@ def _working_in(area_codes) -> Select:
     return select(UserArea.user_id).where(or_(*inside) if inside else false())
 
 
+def _about_their_cities(area_codes):
+    """SQL condition: the event is about a city one of AREA_CODES lies in or covers (a change
+    of its routing rules, or a refused attempt at one), whoever acted: the rules route the
+    cases of those areas."""
+    cities = [AuditEvent.subject_id.startswith(code, autoescape=True)
+              if codes.level_of(code) is RegionLevel.PROVINCE
+              else AuditEvent.subject_id == codes.city_of(code) for code in area_codes]
+    return and_(AuditEvent.subject_type == "city", or_(*cities) if cities else false())
+
+
 def access_log(subject_ids: list[str]) -> Select:
     """Who read or changed any of SUBJECT_IDS (a child's, its cases' and referrals'), newest
     first."""
-    return (select(AuditEvent).where(AuditEvent.subject_id.in_(subject_ids))
-            .order_by(AuditEvent.id.desc()))
+    return select(AuditEvent).where(_about(subject_ids)).order_by(AuditEvent.id.desc())
+
+
+def _about(subject_ids: list[str]):
+    """SQL condition: the event's subject is one of SUBJECT_IDS, or its answer showed one
+    (a list read); each side on an index."""
+    return or_(AuditEvent.subject_id.in_(subject_ids), AuditEvent.id.in_(
+        select(AuditSubject.event_id).where(AuditSubject.subject_id.in_(subject_ids))))

@@ -2,12 +2,12 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
 from api.auth import service
 from api.auth.policy import CASE_VIEWS, Grant, Operation, Principal, decide
-from api.db import get_session
+from api.db import database, utcnow
 
 
 class BearerChallenge(Unauthorized):
@@ -22,21 +22,31 @@ class BearerChallenge(Unauthorized):
 
 
 def current_principal() -> Principal:
-    """The caller behind the Authorization header; 401 when missing, unknown or revoked."""
+    """The caller behind the Authorization header; 401 when missing, unknown, revoked,
+    expired, or a session left unused too long."""
     if "principal" in g:
         return g.principal
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise BearerChallenge("A bearer token is required.", invalid=False)
-    found = service.token_owner(session=get_session(), token=token.strip())
-    if found is None:
-        raise BearerChallenge("The token is invalid, expired or revoked.", invalid=True)
-    api_token, user = found
-    g.principal = Principal(
-        user_id=user.id, username=user.username, role=user.role,
-        area_codes=tuple(user.area_codes), agency_code=user.agency_code,
-        token_id=api_token.id,
-    )
+    now = utcnow()
+    # looked up, and its use written, in transactions of their own, ahead of the request's:
+    # the use counts whatever the request's fate, and no request holds the token's row
+    with database().session(writes=False) as lookup:
+        found = service.token_owner(session=lookup, token=token.strip(), now=now,
+                                    idle_timeout=current_app.config["SESSION_IDLE"])
+        if found is None:
+            raise BearerChallenge("The token is invalid, expired or revoked.", invalid=True)
+        api_token, user = found
+        g.principal = Principal(
+            user_id=user.id, username=user.username, role=user.role,
+            area_codes=tuple(user.area_codes), agency_code=user.agency_code,
+            token_id=api_token.id,
+        )
+    if service.use_to_record(api_token, now):
+        with database().session() as writer:
+            service.record_use(session=writer, token_id=api_token.id, now=now)
+            writer.commit()
     return g.principal
 
 

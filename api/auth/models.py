@@ -1,9 +1,9 @@
-"""Users, their areas, and their API tokens (stored only as SHA-256)."""
+"""Users, their areas, their API tokens (stored only as SHA-256), and the login counters."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UtcDateTime, code_enum, created_at_column, uuid_pk
@@ -55,5 +55,19 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # issued by a password login: it also ends after LINDUNG_SESSION_IDLE_HOURS unused
+    is_session: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # recorded at most once per service.USE_RECORDED_EVERY, so reads stay reads
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class RateLimitCounter(Base):
+    """One fixed window of a rate limit (auth/limits.py): how many hits KEY had in it."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

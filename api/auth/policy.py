@@ -40,6 +40,8 @@ class Operation(enum.StrEnum):
     USER_CREATE = "user.create"
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
+    LOG_OUT = "auth.log_out"
+    LOG_OUT_EVERYWHERE = "auth.log_out_everywhere"
     AGENCY_LIST = "agency.list"
     AGENCY_CREATE = "agency.create"
     AGENCY_UPDATE = "agency.update"
@@ -65,6 +67,7 @@ REPORTERS = (Role.RT_HEAD, Role.TEACHER, Role.POSYANDU_CADRE)
 CASE_STAFF = (Role.CASEWORKER, Role.SUPERVISOR)
 AREA_ROLES = (*REPORTERS, *CASE_STAFF)
 AGENCY_ROLES = (Role.AGENCY_OFFICER, Role.AGENCY_SYSTEM)
+MACHINE_ROLES = (Role.AGENCY_SYSTEM,)  # accounts of software, not of a person
 
 
 def _grant(roles, scope: Scope) -> dict[Role, Scope]:
@@ -93,8 +96,10 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     # agencies accept, decline, start and complete; the case side cancels (referrals/workflow)
     Operation.REFERRAL_TRANSITION: {**_grant(CASE_STAFF, Scope.AREA),
                                     **_grant(AGENCY_ROLES, Scope.AGENCY)},
-    Operation.ROUTING_RULES_READ: _grant([Role.SUPERVISOR], Scope.ANY),
-    Operation.ROUTING_RULES_REPLACE: _grant([Role.SUPERVISOR], Scope.ANY),
+    # the rules of a city one of the supervisor's areas lies in (or covers): they route
+    # every case of that city (referrals/service.py check_rules_city)
+    Operation.ROUTING_RULES_READ: _grant([Role.SUPERVISOR], Scope.AREA),
+    Operation.ROUTING_RULES_REPLACE: _grant([Role.SUPERVISOR], Scope.AREA),
     # posyandu cadres weigh the children of their area every month and find them again, but
     # only children who are weighed: a child known from a violence report is not theirs to see
     Operation.CHILD_READ: {Role.POSYANDU_CADRE: Scope.MEASURED_IN_AREA,
@@ -112,6 +117,9 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     Operation.USER_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.TOKEN_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.TOKEN_REVOKE: _grant([Role.ADMIN], Scope.ANY),
+    # everybody ends their own sessions: the caller's token, or every token of the account
+    Operation.LOG_OUT: _grant(Role, Scope.ANY),
+    Operation.LOG_OUT_EVERYWHERE: _grant(Role, Scope.ANY),
     Operation.AGENCY_LIST: _grant(Role, Scope.ANY),
     Operation.AGENCY_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.AGENCY_UPDATE: _grant([Role.ADMIN], Scope.ANY),
@@ -149,6 +157,22 @@ def decide(principal: Principal, operation: Operation) -> Grant:
     if scope is None:
         raise Forbidden(f"The role {principal.role.value} may not perform {operation.value}.")
     return Grant(principal=principal, operation=operation, scope=scope)
+
+
+def check_token_issue(principal: Principal, *, holder_id, holder_role: Role) -> None:
+    """Forbidden (403) unless an admin's new token is for a machine account or for the admin.
+
+    A token for a person would let the admin act, and read case content, under that person's
+    name: the audit trail would blame them, and §4 of DESIGN.md keeps case content from
+    admins. People log in with their own password (POST /auth/tokens).
+    """
+    if holder_id == principal.user_id or holder_role in MACHINE_ROLES:
+        return
+    machines = ", ".join(role.value for role in MACHINE_ROLES)
+    raise Forbidden(
+        f"Admins issue tokens only for machine accounts ({machines}) and for themselves; "
+        f"a person (here: {holder_role.value}) logs in with their own password, so that "
+        f"nobody acts under their name.")
 
 
 def in_areas(principal: Principal, village_code: str) -> bool:

@@ -1,18 +1,20 @@
-"""Users and tokens: creation, lookup by bearer token."""
+"""Users and tokens: creation, lookup by bearer token, sessions from a password login."""
 
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+import unicodedata
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2 import exceptions as argon2_exceptions
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.agencies.models import Agency
 from api.auth.models import ApiToken, User, UserArea
-from api.auth.policy import AGENCY_ROLES, AREA_ROLES
+from api.auth.passwords import password_problems
+from api.auth.policy import AGENCY_ROLES, AREA_ROLES, Grant, check_token_issue
 from api.db import utcnow
 from api.errors import Conflict, InvalidInput, NotFound
 from api.regions.service import existing_codes
@@ -21,6 +23,16 @@ from api.vocabularies.codes import Role
 TOKEN_PREFIX = "lnd_"
 _password_hasher = PasswordHasher()  # argon2id with the library's current parameters
 _DUMMY_HASH = _password_hasher.hash("not a password of anyone")
+# a token's last use is written at most this often: authenticating stays a read, and the
+# idle timeout (hours) is kept to within these minutes
+USE_RECORDED_EVERY = timedelta(minutes=5)
+
+
+def normalise_username(username: str) -> str:
+    """A username as stored and as looked up: NFKC, without surrounding white space,
+    case-folded (as RFC 8265's UsernameCaseMapped profile maps width and case), so that
+    "  Ani" is "ani"."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
 def hash_token(token: str) -> str:
@@ -34,10 +46,14 @@ def new_token_value() -> str:
 
 def create_user(*, session: Session, username: str, role: Role, area_codes: list[str],
                 agency_code: str | None = None, password: str | None = None) -> User:
-    """Add a user after checking that role, areas and agency fit together."""
+    """Add a user after checking that role, areas and agency fit together and that the
+    password, if any, keeps the rules of auth/passwords.py."""
     errors: dict[str, list[str]] = {}
+    username = normalise_username(username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"A user named {username!r} exists already.")
+    if password is not None and (problems := password_problems(password, username=username)):
+        errors["password"] = problems
     unknown = set(area_codes) - existing_codes(session=session, candidates=area_codes)
     if unknown:
         errors["area_codes"] = [f"Unknown region code(s): {', '.join(sorted(unknown))}."]
@@ -69,15 +85,34 @@ def issue_token(*, session: Session, user: User, value: str | None = None,
 
 
 def issue_token_record(*, session: Session, user: User, value: str | None = None,
-                       expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+                       expires_at: datetime | None = None,
+                       is_session: bool = False) -> tuple[ApiToken, str]:
     """A new token row for USER and its value (the value is never stored)."""
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput({"expires_at": ["Must be in the future."]})
     value = value or new_token_value()
-    token = ApiToken(user_id=user.id, token_hash=hash_token(value), expires_at=expires_at)
+    token = ApiToken(user_id=user.id, token_hash=hash_token(value), expires_at=expires_at,
+                     is_session=is_session)
     session.add(token)
     session.flush()
     return token, value
+
+
+def issue_token_for(*, session: Session, grant: Grant, user_id,
+                    expires_at: datetime | None) -> tuple[ApiToken, str]:
+    """An admin's new API token for a machine account or for the admin (policy.
+    check_token_issue: 403 for anybody else), and its value."""
+    user = get_user(session=session, user_id=user_id)
+    check_token_issue(grant.principal, holder_id=user.id, holder_role=user.role)
+    return issue_token_record(session=session, user=user, expires_at=expires_at)
+
+
+def start_session(*, session: Session, user: User, now: datetime,
+                  lifetime: timedelta) -> tuple[ApiToken, str]:
+    """The session token of a password login: it ends LIFETIME after NOW at the latest
+    (LINDUNG_SESSION_MAX_DAYS), sooner when left unused (token_owner's IDLE_TIMEOUT)."""
+    return issue_token_record(session=session, user=user, expires_at=now + lifetime,
+                              is_session=True)
 
 
 def list_users() -> Select:
@@ -102,6 +137,13 @@ def revoke_token(*, session: Session, token_id, now: datetime) -> ApiToken:
     return token
 
 
+def revoke_tokens_of(*, session: Session, user_id, now: datetime) -> int:
+    """Revoke every live token of the account USER_ID (log out everywhere); how many."""
+    return session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)).rowcount
+
+
 def demo_token_value(*, secret_key: str, username: str) -> str:
     """A stable token for a demo user, so `lindung demo` can print it again on every run."""
     digest = hmac.new(secret_key.encode(), f"demo-token:{username}".encode(), hashlib.sha256)
@@ -113,21 +155,45 @@ def ensure_token(*, session: Session, user: User, value: str) -> None:
         issue_token(session=session, user=user, value=value)
 
 
-def token_owner(*, session: Session, token: str) -> tuple[ApiToken, User] | None:
-    """The live token and its active user for a bearer value, or None."""
+def token_owner(*, session: Session, token: str, now: datetime,
+                idle_timeout: timedelta) -> tuple[ApiToken, User] | None:
+    """The live token and its active user for a bearer value, or None: revoked, expired, or a
+    session token unused for IDLE_TIMEOUT (LINDUNG_SESSION_IDLE_HOURS)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    if row.is_session and last_use(row) + idle_timeout <= now:
         return None
     return row, row.user
 
 
+def last_use(token: ApiToken) -> datetime:
+    """When TOKEN was last used, to within USE_RECORDED_EVERY (its creation if never)."""
+    return token.last_used_at or token.created_at
+
+
+def use_to_record(token: ApiToken, now: datetime) -> bool:
+    """Whether a use of TOKEN at NOW is to be written (at most once per USE_RECORDED_EVERY)."""
+    return last_use(token) + USE_RECORDED_EVERY <= now
+
+
+def record_use(*, session: Session, token_id, now: datetime) -> None:
+    """Write the token's last use; a concurrent request that wrote it already wins, so a
+    token's row is written once per USE_RECORDED_EVERY however many requests use it."""
+    session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        or_(ApiToken.last_used_at.is_(None),
+            ApiToken.last_used_at <= now - USE_RECORDED_EVERY)).values(last_used_at=now))
+
+
 def log_in(*, session: Session, username: str, password: str) -> User | None:
-    """The active user USERNAME if PASSWORD is theirs (argon2id), else None; the answer takes
-    as long for an unknown name as for a wrong password."""
+    """The active user USERNAME (normalised, as limits.account_of_request counts it) if
+    PASSWORD is theirs (argon2id), else None; the answer takes as long for an unknown name as
+    for a wrong password."""
     user = user_by_name(session=session, username=username)
     stored = user.password_hash if user is not None and user.active else None
     try:
@@ -138,4 +204,5 @@ def log_in(*, session: Session, username: str, password: str) -> User | None:
 
 
 def user_by_name(*, session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
+    """The user called USERNAME, however it is spaced or capitalised (normalise_username)."""
+    return session.scalar(select(User).where(User.username == normalise_username(username)))

@@ -1,5 +1,6 @@
-"""GET /me; users and tokens (admin)."""
+"""GET /me; password login and logout; users and tokens (admin)."""
 
+from flask import current_app
 from flask.views import MethodView
 
 from api.auth import service
@@ -15,6 +16,7 @@ from api.auth.schemas import (
     UserSchema,
 )
 from api.db import get_session, utcnow
+from api.errors import PROBLEM_JSON, ProblemSchema
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from api.rest import Blueprint, SelectPage
 
@@ -36,22 +38,70 @@ class Me(MethodView):
         return grant.principal
 
 
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {"description": "Tries allowed in the window of the nearest limit",
+                          "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Tries left in that window",
+                              "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "When that window ends (seconds since the epoch)",
+                          "schema": {"type": "integer"}},
+}
+RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                      "schema": {"type": "integer"}}}
+
+
 @blp.route("/auth/tokens")
 class AuthTokens(MethodView):
     @blp.public
     @blp.arguments(LoginSchema)
-    @blp.response(201, IssuedTokenSchema)
+    @blp.response(201, IssuedTokenSchema, headers=RATE_LIMIT_HEADERS)
     @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(429, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="Too many tries: wait for Retry-After",
+                      headers={**RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS})
     def post(self, login):
-        """Log in with a password: a new API token (limited per account and address; 429 with
-        Retry-After when exceeded)"""
+        """Log in with a password: a session token
+
+        The token stops working when left unused for LINDUNG_SESSION_IDLE_HOURS (default
+        12 hours) and at `expires_at` (LINDUNG_SESSION_MAX_DAYS after the login, default 7
+        days), or when revoked (DELETE /auth/tokens/current, DELETE /auth/tokens). Tries are
+        limited to 5 a minute and 20 an hour per account, however the name is spaced or
+        capitalised, and to 20 a minute per client address: then 429 with Retry-After.
+        """
         session = get_session()
         user = service.log_in(session=session, username=login["username"],
                               password=login["password"])
         if user is None:
             raise BearerChallenge("Unknown user or wrong password.", invalid=False)
-        return _issued(*service.issue_token_record(session=session, user=user)), 201
+        return _issued(*service.start_session(
+            session=session, user=user, now=utcnow(),
+            lifetime=current_app.config["SESSION_MAX_AGE"])), 201
+
+    @blp.requires(Operation.LOG_OUT_EVERYWHERE)
+    @blp.response(204)
+    def delete(self, *, grant):
+        """Log out everywhere: revoke every token of the caller's account
+
+        Any signed-in user, for their own account only. Every token of the account stops
+        working at once, this one included: sessions on every device, and the API tokens of
+        a machine account. Log in again afterwards.
+        """
+        service.revoke_tokens_of(session=get_session(), user_id=grant.principal.user_id,
+                                 now=utcnow())
+
+
+@blp.route("/auth/tokens/current")
+class CurrentToken(MethodView):
+    @blp.requires(Operation.LOG_OUT)
+    @blp.response(204)
+    def delete(self, *, grant):
+        """Log out: revoke the token this request carries
+
+        Any signed-in user. The token stops working at once; the account's other sessions go
+        on (DELETE /auth/tokens ends them all).
+        """
+        service.revoke_token(session=get_session(), token_id=grant.principal.token_id,
+                             now=utcnow())
 
 
 @blp.route("/users")
@@ -84,11 +134,16 @@ class UserTokens(MethodView):
     @blp.response(201, IssuedTokenSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, options, user_id, *, grant):
-        """Issue an API token for a user (admin); the token is shown only in this answer"""
-        session = get_session()
-        user = service.get_user(session=session, user_id=user_id)
-        return _issued(*service.issue_token_record(
-            session=session, user=user, expires_at=options.get("expires_at"))), 201
+        """Issue an API token for a machine account or for yourself (admin)
+
+        Admins issue tokens for machine accounts (role agency_system) and for themselves only:
+        for a person's account the answer is 403, as a token would let the admin act under
+        that person's name; people log in with their own password (POST /auth/tokens). The
+        token is shown only in this answer.
+        """
+        return _issued(*service.issue_token_for(
+            session=get_session(), grant=grant, user_id=user_id,
+            expires_at=options.get("expires_at"))), 201
 
 
 @blp.route("/tokens/<uuid:token_id>")

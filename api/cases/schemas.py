@@ -4,6 +4,7 @@ import marshmallow as ma
 from flask import g
 from marshmallow import validate
 
+from api.audit.service import note_shown
 from api.auth.policy import CaseView, in_areas
 from api.children.identity import kk_problems, nik_problems
 from api.fields import (
@@ -308,7 +309,12 @@ class CaseSchema(CaseFullViewSchema):
     """
 
     def dump(self, obj, *, many=None):
-        if g.get("case_view") is CaseView.FULL:
+        cases = obj if (self.many if many is None else many) else [obj]
+        full = g.get("case_view") is CaseView.FULL
+        # a list read is a read of each case and (full view) of its child
+        note_shown(case=[case.id for case in cases],
+                   child=[case.child_id for case in cases] if full else [])
+        if full:
             return super().dump(obj, many=many)
         return CaseReporterViewSchema(many=self.many).dump(obj, many=many)
 

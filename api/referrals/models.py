@@ -71,10 +71,16 @@ class Referral(Base):
 
 
 class RoutingRule(Base):
-    """One rule of the routing rule set: conditions on a case → an agency's service."""
+    """One rule of a city's routing rule set: conditions on a case → an agency's service.
+
+    Each city (Kemendagri kota/kabupaten code) has its own set, applied to the cases of its
+    kelurahan; a rule's id is unique within its city.
+    """
 
     __tablename__ = "routing_rules"
 
+    city_code: Mapped[str] = mapped_column(String(4), ForeignKey("regions.code"),
+                                           primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(String(255))

@@ -5,6 +5,7 @@ from flask import g
 from marshmallow import validate
 
 from api.agencies.schemas import AGENCY_CODE
+from api.audit.service import note_shown
 from api.auth.policy import CaseView
 from api.cases.schemas import HouseholdViewSchema
 from api.children.schemas import MeasurementSchema
@@ -17,6 +18,7 @@ from api.fields import (
     Text,
     UtcTimestamp,
     code,
+    digits,
     unique,
 )
 from api.vocabularies.codes import (
@@ -96,7 +98,12 @@ class ReferralSchema(ma.Schema):
 
     def dump(self, obj, *, many=None):
         dumped = super().dump(obj, many=many)
-        if g.get("case_view") is not CaseView.AGENCY:
+        referrals = obj if isinstance(dumped, list) else [obj]
+        agency = g.get("case_view") is CaseView.AGENCY
+        # a list read is a read of each referral, its case and (agencies) its child
+        note_shown(referral=[r.id for r in referrals], case=[r.case_id for r in referrals],
+                   child=[r.case.child_id for r in referrals] if agency else [])
+        if not agency:
             # the case side reads the case itself, in its own view
             for item in dumped if isinstance(dumped, list) else [dumped]:
                 item.pop("case", None)
@@ -188,6 +195,12 @@ class RoutingRuleSchema(StrictSchema):
     agency = Text(required=True, validate=AGENCY_CODE, attribute="agency_code")
     service = code(Service, required=True)
     due_in_hours = Count(required=True, validate=validate.Range(min=1, max=720))
+
+
+class RoutingRulesQuerySchema(ma.Schema):
+    city = Text(validate=digits(4, 4, "A Kemendagri city code of 4 digits."),
+                metadata={"description": "The city (kota or kabupaten) whose rules, e.g. 6471; "
+                                         "may be left out when your areas lie in one city"})
 
 
 class RoutingRuleSetSchema(RoutingRuleSchema):

@@ -16,13 +16,15 @@ from api.cases import timeline, workflow
 from api.cases.models import Case
 from api.cases.service import visible_to as cases_visible_to
 from api.db import one_for
-from api.errors import Conflict, InvalidInput, PreconditionFailed
+from api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from api.referrals import feed, routing
 from api.referrals.models import Referral, RoutingRule
 from api.referrals.workflow import Side, check_move
 from api.regions import calendar
+from api.regions import codes as region_codes
+from api.regions.models import Region
 from api.regions.service import within_areas
-from api.vocabularies.codes import ReferralStatus, Service
+from api.vocabularies.codes import ReferralStatus, RegionLevel, Service
 
 
 @dataclass(frozen=True)
@@ -35,20 +37,41 @@ class PlanItem:
 
 # ---------- routing rules ----------
 
-def current_rules(*, session: Session) -> list[RoutingRule]:
-    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position)))
+def current_rules(*, session: Session, city_code: str) -> list[RoutingRule]:
+    """The routing rules of CITY_CODE, in the order they apply."""
+    return list(session.scalars(select(RoutingRule).where(RoutingRule.city_code == city_code)
+                                .order_by(RoutingRule.position)))
 
 
-def replace_rules(*, session: Session, rules: list[dict]) -> list[RoutingRule]:
-    """Validate a whole rule set against the agencies, then replace the stored set with it.
+def only_city(*, grant: Grant) -> str:
+    """The one city the caller's areas lie in; InvalidInput when there is not exactly one
+    (areas in two cities, or a whole province), so the caller must name the city."""
+    cities = {region_codes.city_of(area) for area in grant.principal.area_codes}
+    if len(cities) == 1 and region_codes.level_of(next(iter(cities))) is RegionLevel.CITY:
+        return cities.pop()
+    raise InvalidInput({"city": ["Name the city: your areas do not lie in exactly one city."]})
+
+
+def check_rules_city(*, session: Session, grant: Grant, city_code: str) -> None:
+    """InvalidInput when no city has CITY_CODE; Forbidden unless one of the caller's areas
+    lies in that city or covers it (the rules route every case of the city)."""
+    city = session.get(Region, city_code)
+    if city is None or city.level is not RegionLevel.CITY:
+        raise InvalidInput({"city": ["No city has this code."]})
+    if not any(city_code.startswith(area) or area.startswith(city_code)
+               for area in grant.principal.area_codes):
+        raise Forbidden("This city is outside your areas.")
+
+
+def replace_rules(*, session: Session, city_code: str, rules: list[dict]) -> list[RoutingRule]:
+    """Validate a whole rule set against the agencies, then replace the stored set of
+    CITY_CODE with it; the other cities' sets stay as they are.
 
     The agencies' rows are locked first (lock order: db.py), so no agency can stop offering a
     service between this check and the commit; agencies.service.change_agency takes the same
     lock before it checks the rules.
     """
-    agencies = {a.code: a for a in session.scalars(
-        select(Agency).order_by(Agency.code).with_for_update(key_share=True)
-        .execution_options(populate_existing=True))}
+    agencies = _locked_agencies(session)
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for index, rule in enumerate(rules):
@@ -62,21 +85,55 @@ def replace_rules(*, session: Session, rules: list[dict]) -> list[RoutingRule]:
             errors[f"{index}.service"] = [f"{agency.code} does not offer {rule['service'].value}."]
     if errors:
         raise InvalidInput(errors)
-    session.execute(delete(RoutingRule))
-    stored = [RoutingRule(position=index, **rule) for index, rule in enumerate(rules)]
+    session.execute(delete(RoutingRule).where(RoutingRule.city_code == city_code))
+    stored = [RoutingRule(city_code=city_code, position=index, **rule)
+              for index, rule in enumerate(rules)]
     session.add_all(stored)
     session.flush()
     return stored
 
 
+def give_default_rules(*, session: Session, city_codes: list[str]) -> list[str]:
+    """Give each city of CITY_CODES that has no rules a stored copy of the default set
+    (routing.default_rules), for its supervisors to edit; the cities given one.
+
+    A default rule whose agency no longer offers its service is left out, as it would be
+    refused in a supervisor's set. The agencies are locked first, as replace_rules does.
+    """
+    if not city_codes:
+        return []
+    agencies = _locked_agencies(session)
+    having = set(session.scalars(select(RoutingRule.city_code).distinct()
+                                 .where(RoutingRule.city_code.in_(city_codes))))
+    cities = sorted(set(city_codes) - having)
+    served = [rule for rule in routing.default_rules()
+              if rule["agency"] in agencies and offers(agencies[rule["agency"]], rule["service"])]
+    session.add_all(
+        RoutingRule(city_code=city, id=rule["id"], position=index,
+                    description=rule["description"], when=rule["when"],
+                    agency_code=rule["agency"], service=Service(rule["service"]),
+                    due_in_hours=rule["due_in_hours"])
+        for city in cities for index, rule in enumerate(served))
+    session.flush()
+    return cities
+
+
+def _locked_agencies(session: Session) -> dict[str, Agency]:
+    return {a.code: a for a in session.scalars(
+        select(Agency).order_by(Agency.code).with_for_update(key_share=True)
+        .execution_options(populate_existing=True))}
+
+
 # ---------- the plan and routing ----------
 
 def plan_for(*, session: Session, case: Case, now: datetime) -> list[PlanItem]:
-    """What the rules propose for CASE, each with the open referral it would duplicate."""
+    """What the rules of CASE's city propose for it, each with the open referral it would
+    duplicate."""
     facts = routing.CaseFacts.of(case, calendar.local_day(now, case.village_code))
     open_by_service = {(r.agency_code, str(r.service)): r for r in case.referrals if r.is_open}
+    rules = current_rules(session=session, city_code=region_codes.city_of(case.village_code))
     return [PlanItem(p, open_by_service.get((p.agency, p.service)))
-            for p in routing.routing_plan(current_rules(session=session), facts)]
+            for p in routing.routing_plan(rules, facts)]
 
 
 def _check_offers(*, session: Session, plan: list[PlanItem]) -> None:

@@ -5,6 +5,7 @@ import json
 import marshmallow as ma
 from flask.views import MethodView
 
+from api.audit import service as audit
 from api.auth.policy import Operation
 from api.cases import service as cases
 from api.cases.schemas import CaseSchema
@@ -22,6 +23,7 @@ from api.referrals.schemas import (
     ReferralSchema,
     RoutingRuleSchema,
     RoutingRuleSetSchema,
+    RoutingRulesQuerySchema,
 )
 from api.rest import Blueprint
 
@@ -149,15 +151,30 @@ class ReferralTransitions(MethodView):
 @blp.route("/routing-rules")
 class RoutingRules(MethodView):
     @blp.requires(Operation.ROUTING_RULES_READ)
+    # unknown parameters refused: a misspelt city must not fall back to the caller's own
+    @blp.arguments(RoutingRulesQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, RoutingRuleSchema(many=True))
-    def get(self, *, grant):
-        """The routing rule set, in the order rules are applied"""
-        return service.current_rules(session=get_session())
+    def get(self, query, *, grant):
+        """A city's routing rule set, in the order rules are applied (supervisors of the
+        city; city may be left out when the caller's areas lie in one city)"""
+        city = _rules_city(query, grant)
+        return service.current_rules(session=get_session(), city_code=city)
 
     @blp.requires(Operation.ROUTING_RULES_REPLACE)
     @blp.arguments(RoutingRuleSetSchema)
+    @blp.arguments(RoutingRulesQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, RoutingRuleSchema(many=True))
-    def put(self, rules, *, grant):
-        """Replace the whole rule set at once; it is validated first and nothing changes
-        when any rule is invalid"""
-        return service.replace_rules(session=get_session(), rules=rules)
+    def put(self, rules, query, *, grant):
+        """Replace a city's whole rule set at once; it is validated first and nothing changes
+        when any rule is invalid. Other cities' rules are not touched"""
+        city = _rules_city(query, grant)
+        return service.replace_rules(session=get_session(), city_code=city, rules=rules)
+
+
+def _rules_city(query: dict, grant) -> str:
+    """The city whose rules are asked for, checked against the caller's areas."""
+    city = query.get("city") or service.only_city(grant=grant)
+    # named before the check, so a refused attempt on a city's rules is that city's event too
+    audit.name_subject("city", city)
+    service.check_rules_city(session=get_session(), grant=grant, city_code=city)
+    return city

@@ -82,7 +82,8 @@ def read_region_file(path: Path) -> list[tuple[str, str]]:
 
 
 def import_regions(*, session: Session, rows: list[tuple[str, str]]) -> ImportResult:
-    """Add or rename regions; every parent must be in ROWS or already stored."""
+    """Add or rename regions; every parent must be in ROWS or already stored. A city of ROWS
+    without routing rules gets a stored copy of the default set."""
     by_code = dict(rows)
     parents = {parent for code in by_code if (parent := codes.parent_of(code))}
     known = existing_codes(session=session, candidates=parents)
@@ -109,4 +110,9 @@ def import_regions(*, session: Session, rows: list[tuple[str, str]]) -> ImportRe
         else:
             unchanged += 1
         session.flush()
+    # imported here, not at the top: the referrals service reads regions (a module cycle)
+    from api.referrals.service import give_default_rules
+
+    give_default_rules(session=session, city_codes=[
+        code for code in by_code if codes.level_of(code) is RegionLevel.CITY])
     return ImportResult(added=added, renamed=renamed, unchanged=unchanged)

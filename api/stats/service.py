@@ -7,6 +7,9 @@ now) and `days_since_last_violence_case` (from the last violence report up to TO
 of TO). Days and months are those of the city's calendar (LINDUNG_TIMEZONE, WITA by
 default). The cases of a period are read once, grouped by kelurahan and month, from a
 covering index (ix_cases_kla); everything else is a grouped query on its own index.
+
+Analysts get other figures: sums of the published cells of fixed monthly releases
+(analyst_statistics; stats/disclosure.py, docs/statistics-disclosure.md).
 """
 
 import statistics
@@ -15,8 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from api.cases.models import Case
@@ -27,6 +29,8 @@ from api.regions import calendar
 from api.regions import codes as region_codes
 from api.regions.models import Region
 from api.regions.service import within_prefix
+from api.stats import columns, publication, release
+from api.stats.disclosure import Months
 from api.vocabularies.codes import (
     CaseStatus,
     Category,
@@ -102,6 +106,22 @@ def period_of(*, first_day: date | None, last_day: date | None, zone: ZoneInfo,
     return period
 
 
+def analyst_statistics(*, session: Session, area: Region, months: Months, now: datetime
+                       ) -> dict:
+    """The KLA statistics of AREA (a kecamatan or larger) in MONTHS (ended months) as analysts
+    see them: the released cells of its kecamatan, releasing any month not yet released."""
+    kecamatan = [(code, name) for code, name in session.execute(
+        select(Region.code, Region.name)
+        .where(Region.level == RegionLevel.DISTRICT,
+               Region.code.startswith(area.code, autoescape=True))
+        .order_by(Region.code))]
+    cells = release.released_cells(session=session, area_code=area.code,
+                                   district_codes=[code for code, _ in kecamatan],
+                                   months=months, now=now)
+    return publication.analyst_figures(area=area, months=months, kecamatan=kecamatan,
+                                       cells=cells)
+
+
 def kla_statistics(*, session: Session, area: Region, period: Period, now: datetime) -> dict:
     """Every figure of the KLA dashboard for AREA in PERIOD."""
     scope = Scope(session, area, period, now)
@@ -138,24 +158,24 @@ def kla_statistics(*, session: Session, area: Region, period: Period, now: datet
 
 def _period_grid(scope: Scope) -> list[dict]:
     """The period's cases counted per kelurahan and month, in one pass."""
-    month = _month_of(scope, Case.created_at)
+    month = columns.month_of(Case.created_at, zone=scope.period.zone,
+                             postgresql=scope.postgresql, at=scope.period.start)
     violence = Case.category == Category.VIOLENCE
     triage_late = case((Case.triaged_at.is_(None), Case.triage_due_at <= scope.now),
                        else_=Case.triaged_at > Case.triage_due_at)
-    columns = [
+    counts = [
         Case.village_code, month.label("month"),
         func.count().filter(violence).label("violence"),
         func.count().filter(Case.category == Category.STUNTING_RISK).label("stunting"),
         func.count().filter(Case.triaged_at <= Case.triage_due_at).label("triage_on_time"),
         func.count().filter(triage_late).label("triage_late"),
-        *(func.count().filter(violence, _has_violence_type(scope, kind)).label(kind.value)
-          for kind in ViolenceType),
+        *(func.count().filter(violence, columns.has_violence_type(
+            kind, postgresql=scope.postgresql)).label(kind.value) for kind in ViolenceType),
     ]
     grid = [dict(row._mapping) for row in scope.session.execute(
-        select(*columns).where(scope.cases_in_period()).group_by(Case.village_code, month))]
+        select(*counts).where(scope.cases_in_period()).group_by(Case.village_code, month))]
     for cell in grid:
-        if not isinstance(cell["month"], str):
-            cell["month"] = cell["month"].strftime("%Y-%m")
+        cell["month"] = f"{columns.month_start(cell['month']):%Y-%m}"
     return grid
 
 
@@ -290,13 +310,6 @@ def _monthly(period: Period, grid: list[dict]) -> list[dict]:
     return series
 
 
-def _has_violence_type(scope: Scope, kind: ViolenceType):
-    """Whether a case's violence_types (a JSON list) holds KIND, on either backend."""
-    if scope.postgresql:
-        return type_coerce(Case.violence_types, JSONB).contains([kind.value])
-    return func.json_extract(Case.violence_types, "$").like(f'%"{kind.value}"%')
-
-
 def _days(scope: Scope, start, end):
     """END - START in days, as a float (NULL when END is NULL), on either backend."""
     if scope.postgresql:  # date_part is double precision; extract() would be numeric
@@ -310,10 +323,10 @@ def _medians(scope: Scope, durations: dict) -> dict:
     embedded database has no median, so its durations are sorted here)."""
     by_name = {name: {} for name in durations}
     if scope.postgresql:
-        columns = [aggregate for duration in durations.values() for aggregate in (
+        aggregates = [aggregate for duration in durations.values() for aggregate in (
             func.percentile_cont(0.5).within_group(duration), func.count(duration))]
         for code, *figures in scope.session.execute(
-                select(Case.village_code, *columns).where(scope.cases_in_period())
+                select(Case.village_code, *aggregates).where(scope.cases_in_period())
                 .group_by(Case.village_code)):
             for index, name in enumerate(durations):
                 median, number = figures[2 * index], figures[2 * index + 1]
@@ -328,16 +341,6 @@ def _medians(scope: Scope, durations: dict) -> dict:
                 values[name][code].append(value)
     return {name: {code: (round(statistics.median(found), 1), len(found))
                    for code, found in by_code.items()} for name, by_code in values.items()}
-
-
-def _month_of(scope: Scope, column):
-    """The month of a timestamp in the period's calendar."""
-    zone = scope.period.zone
-    if scope.postgresql:  # date_trunc is cheaper than formatting every row with to_char
-        return func.date_trunc("month", func.timezone(str(zone), column))
-    # SQLite has no zones: the zone's offset (Indonesia keeps one all year)
-    minutes = calendar.utc_offset_minutes(zone, scope.period.start)
-    return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
 
 
 def _pct(part: int, rest: int) -> float | None:

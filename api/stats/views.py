@@ -8,7 +8,7 @@ from api.db import get_session, utcnow
 from api.regions import calendar
 from api.rest import Blueprint
 from api.stats import disclosure, service
-from api.stats.export import kelurahan_csv
+from api.stats.export import kecamatan_csv, kelurahan_csv
 from api.stats.schemas import KlaQuerySchema, KlaStatisticsSchema
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="KLA statistics")
@@ -20,30 +20,51 @@ class KlaStatistics(MethodView):
     @blp.arguments(KlaQuerySchema, location="query")
     @blp.response(200, KlaStatisticsSchema, description="JSON, or CSV with Accept: text/csv")
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {
-        "type": "string", "description": "The kelurahan rows, a header line first"}}}}})
+        "type": "string", "description": "The kelurahan rows (analysts: the kecamatan rows), "
+                                         "a header line first"}}}}})
     def get(self, query, *, grant):
-        """How far each kelurahan of an area is from zero cases: counts, days since the last
-        violence case, SLA compliance and referral outcomes"""
+        """How far each area is from zero cases: counts, days since the last violence case,
+        SLA compliance and referral outcomes
+
+        Supervisors and caseworkers get exact figures per kelurahan for any days FROM-TO.
+        Analysts get fixed monthly releases: whole months that have ended (FROM the first
+        day of a month, TO the last day of an ended month, else 422), one row per
+        kecamatan, every count rounded to a multiple of 5 (0-2 published as 0) and every
+        total, row and share a sum or ratio of those published counts; a month's figures
+        never change once released. The rules: docs/statistics-disclosure.md.
+        """
         session = get_session()
-        analyst = suppresses_small_counts(grant.principal.role)
         area = service.area_for(session=session, grant=grant, code=query["area"])
-        if analyst:
-            disclosure.check_area(area)
+        if suppresses_small_counts(grant.principal.role):
+            return _for_analyst(session, area, query)
         period = service.period_of(first_day=query.get("from_"), last_day=query.get("to"),
                                    zone=calendar.zone_of(area.code),
                                    today=calendar.today_in(area.code))
         figures = service.kla_statistics(session=session, area=area, period=period,
                                          now=utcnow())
-        if analyst:
-            figures = disclosure.for_analyst(figures)
-        else:
-            figures["kelurahan"] = [{**row, "suppressed": False} for row in figures["kelurahan"]]
+        figures["kelurahan"] = [{**row, "suppressed": False} for row in figures["kelurahan"]]
         if _wants_csv(query):
-            body = kelurahan_csv(figures["kelurahan"], lang=query["lang"])
-            filename = f"kla-{area.code}-{period.first_day}-{period.last_day}.csv"
-            return Response(body, mimetype="text/csv", headers={
-                "Content-Disposition": f'attachment; filename="{filename}"'})
+            return _csv(kelurahan_csv(figures["kelurahan"], lang=query["lang"]), area,
+                        period.first_day, period.last_day)
         return figures
+
+
+def _for_analyst(session, area, query):
+    disclosure.check_area(area)
+    months = disclosure.closed_months(first_day=query.get("from_"), last_day=query.get("to"),
+                                      today=calendar.today_in(area.code))
+    figures = service.analyst_statistics(session=session, area=area, months=months,
+                                         now=utcnow())
+    if _wants_csv(query):
+        return _csv(kecamatan_csv(figures["kecamatan"], lang=query["lang"]), area,
+                    months.first_day, months.last_day)
+    return figures
+
+
+def _csv(body: str, area, first_day, last_day) -> Response:
+    filename = f"kla-{area.code}-{first_day}-{last_day}.csv"
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _wants_csv(query) -> bool:

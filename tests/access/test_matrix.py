@@ -15,12 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from api.auth.policy import CASE_STAFF, POLICY, Operation, Scope
+from api.auth.policy import CASE_STAFF, MACHINE_ROLES, POLICY, Operation, Scope
 from api.vocabularies.codes import Role
 from tests.access import views
 from tests.access.views import View, within
 from tests.access.world import BARU_ILIR, OWN_AGENCY, SEARCHES, World, weighing
-from tests.conftest import BALIKPAPAN, BALIKPAPAN_TIMUR, MANGGAR, MANTUIL, child_report
+from tests.conftest import (
+    BALIKPAPAN,
+    BALIKPAPAN_TIMUR,
+    BANJARMASIN,
+    MANGGAR,
+    MANTUIL,
+    child_report,
+)
 
 SPEC = json.loads((Path(__file__).parents[2] / "openapi" / "openapi.json").read_text())
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -71,10 +78,13 @@ def _referral_move(referral_id, role):
 
 
 def _one_case_counted(role, figures):
-    # the one case of Manggar: a count that would single a child out for an analyst
+    if role is Role.ANALYST:
+        # ended months only, in kecamatan rows: today's case is in no release yet, and one
+        # case is published as 0 anyway (docs/statistics-disclosure.md)
+        assert "kelurahan" not in figures and figures["totals"]["violence_cases"] == 0
+        return
     [manggar] = [row for row in figures["kelurahan"] if row["code"] == MANGGAR]
-    shown = None if role is Role.ANALYST else 1
-    assert (manggar["violence_cases"], figures["totals"]["violence_cases"]) == (shown, shown)
+    assert (manggar["violence_cases"], figures["totals"]["violence_cases"]) == (1, 1)
 
 
 def _search_terms_for_the_office_only(role, events):
@@ -93,6 +103,9 @@ NEW_AGENCY = {"code": "DP3AKB", "name": "Dinas P3AKB", "services": ["family_supp
 CORRECTION = {"address": "Jl. Mulawarman Gg. Damai No. 4"}
 CLOSE = {"to": "closed", "reason": "unfounded"}
 DISDIK_REFERRAL = {"agency": "DISDIK", "service": "school_support"}
+ONE_RULE = {"id": "violence-protection", "description": "Every case of violence",
+            "when": {"category": "violence"}, "agency": "UPTD_PPA",
+            "service": "psychosocial_support", "due_in_hours": 24}
 
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/me"): Row(lambda _, role: Call("get", "/api/v1/me"), shows(views.ME)),
@@ -144,11 +157,17 @@ MATRIX: dict[tuple[str, str], Row] = {
         shows(views.REFERRAL), subject="referral"),
     ("POST", "/api/v1/referrals/{referral_id}/transitions"): Row(
         _referral_move, shows(views.REFERRAL), subject="referral"),
-    ("GET", "/api/v1/routing-rules"): Row(lambda _, role: Call("get", "/api/v1/routing-rules"),
-                                          shows(views.ROUTING_RULE)),
+    # the caller's kecamatan lies in Balikpapan: its rules are the caller's, Banjarmasin's not
+    ("GET", "/api/v1/routing-rules"): Row(
+        lambda _, role: Call("get", "/api/v1/routing-rules", query={"city": BALIKPAPAN}),
+        shows(views.ROUTING_RULE),
+        outside=lambda: Call("get", "/api/v1/routing-rules", query={"city": BANJARMASIN})),
     ("PUT", "/api/v1/routing-rules"): Row(
-        lambda rules, role: Call("put", "/api/v1/routing-rules", rules),
-        shows(views.ROUTING_RULE), subject="routing_rules"),
+        lambda rules, role: Call("put", "/api/v1/routing-rules", rules,
+                                 query={"city": BALIKPAPAN}),
+        shows(views.ROUTING_RULE), subject="routing_rules",
+        outside=lambda: Call("put", "/api/v1/routing-rules", [ONE_RULE],
+                             query={"city": BANJARMASIN})),
     ("POST", "/api/v1/measurements"): Row(
         lambda child_id, role: Call("post", "/api/v1/measurements", {
             **{k: v for k, v in weighing(MANGGAR).items() if k != "child"},
@@ -168,7 +187,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         shows(views.AUDIT_EVENT), subject="reported_child"),
     ("GET", "/api/v1/stats/kla"): Row(
         lambda _, role: Call("get", "/api/v1/stats/kla", query={"area": BALIKPAPAN_TIMUR}),
-        shows(views.KLA_STATISTICS), needs=("reported_case",), check=_one_case_counted,
+        views.kla_view, needs=("reported_case",), check=_one_case_counted,
         # the whole city is more than the caller's kecamatan
         outside=lambda: Call("get", "/api/v1/stats/kla", query={"area": BALIKPAPAN})),
     ("GET", "/api/v1/audit-events"): Row(lambda _, role: Call("get", "/api/v1/audit-events"),
@@ -178,12 +197,19 @@ MATRIX: dict[tuple[str, str], Row] = {
                                   shows(views.USER)),
     ("POST", "/api/v1/users"): Row(lambda _, role: Call("post", "/api/v1/users", NEW_USER),
                                    shows(views.USER), status=201),
+    # for a machine account; a person's account is refused (test_token_holders_admins_serve)
     ("POST", "/api/v1/users/{user_id}/tokens"): Row(
         lambda user_id, role: Call("post", f"/api/v1/users/{user_id}/tokens", {}),
-        shows(views.ISSUED_TOKEN), status=201, subject="user"),
+        shows(views.ISSUED_TOKEN), status=201, subject="machine_account"),
     ("DELETE", "/api/v1/tokens/{token_id}"): Row(
         lambda token_id, role: Call("delete", f"/api/v1/tokens/{token_id}"),
         shows(views.TOKEN), subject="token"),
+    # everybody logs out of their own sessions
+    ("DELETE", "/api/v1/auth/tokens/current"): Row(
+        lambda _, role: Call("delete", "/api/v1/auth/tokens/current"), shows(views.NO_CONTENT),
+        status=204),
+    ("DELETE", "/api/v1/auth/tokens"): Row(lambda _, role: Call("delete", "/api/v1/auth/tokens"),
+                                           shows(views.NO_CONTENT), status=204),
     # answered without a token
     ("GET", "/api/v1/health"): Row(lambda _, role: Call("get", "/api/v1/health"),
                                    shows(views.HEALTH)),
@@ -246,6 +272,8 @@ def out_of_scope(world: World, name: str, scope: Scope) -> list[str]:
         return world.out_of_scope_referrals(scope)
     if name.endswith("_child"):
         return world.out_of_scope_children(scope)
+    if name == "routing_rules":
+        return []  # another city's rules: the row's outside call (403, cities are public)
     raise AssertionError(f"no out-of-scope objects for {name}")
 
 
@@ -301,7 +329,7 @@ def test_each_role_on_each_operation(client, world_of, method, path, operation, 
         getattr(world, name)
     response = send(client, call, world.caller, etag)
     assert response.status_code == row.status, response.json
-    within(response.json, row.view(role))
+    within(response.json if response.data else {}, row.view(role))
     if row.check:
         row.check(role, response.json)
     if row.lists:
@@ -357,5 +385,27 @@ def test_admin_and_analyst_are_answered_no_personal_data(role):
     if role is Role.ANALYST:  # aggregates, and what any signed-in user may read
         assert {path for _, path in granted} == {
             "/api/v1/stats/kla", "/api/v1/me", "/api/v1/regions", "/api/v1/agencies",
-            "/api/v1/agencies/{code}"}
+            "/api/v1/agencies/{code}", "/api/v1/auth/tokens/current", "/api/v1/auth/tokens"}
+
+
+@pytest.mark.parametrize("holder", list(Role), ids=[r.value for r in Role])
+def test_token_holders_admins_serve(client, world_of, holder):
+    """POST /users/{id}/tokens, beyond the role table: an admin issues tokens for machine
+    accounts and for themselves, never for another person (403 saying why), who would then
+    be acting, and reading case content, in that person's name."""
+    world = world_of(Role.ADMIN)
+    account = world.account_of(holder)
+    response = send(client, Call("post", f"/api/v1/users/{account.id}/tokens", {}),
+                    world.caller)
+    if holder in MACHINE_ROLES:
+        assert response.status_code == 201, response.json
+        within(response.json, views.ISSUED_TOKEN)
+        return
+    assert response.status_code == 403, response.json
+    within(response.json, views.PROBLEM)
+    assert "machine accounts" in response.json["detail"]
+    assert send(client, Call("get", "/api/v1/me"), world.caller).status_code == 200
+    own = send(client, Call("post", f"/api/v1/users/{world.caller.id}/tokens", {}),
+               world.caller)
+    assert own.status_code == 201, own.json
 

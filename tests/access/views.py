@@ -93,6 +93,21 @@ KLA_STATISTICS = fields(
                      "median_days_to_triage", "median_days_to_first_acceptance",
                      "days_since_last_violence_case", "suppressed"),
 )
+# an analyst's answer: sums of published (rounded) cells of fixed monthly releases, in
+# kecamatan rows; no kelurahan, no referral outcome, no median, no day since a last case
+# (docs/statistics-disclosure.md)
+_PUBLISHED = ("violence_cases", "violence_by_type", "stunting_risk_cases", "children_measured",
+              "stunted_pct", "wasted_pct", "underweight_pct")
+KLA_STATISTICS_FOR_ANALYST = fields(
+    "kecamatan_count", "zero_violence_kecamatan",
+    area=fields("code", "name", "level"),
+    period=fields("from", "to"),
+    disclosure=fields("rounding_base", "methodology"),
+    totals=fields(*_PUBLISHED),
+    kecamatan=fields("code", "name", *_PUBLISHED),
+    monthly=fields("month", "violence_cases", "stunting_risk_cases"),
+    sla=fields("triage_on_time_pct", "triage_on_time", "triage_late"),
+)
 AUDIT_EVENT = fields("id", "at", "actor_id", "actor_role", "agency", "action", "subject_type",
                      "subject_id", "outcome", "request_id", "client_ip", "details",
                      "prev_hash", "hash")
@@ -101,6 +116,7 @@ ME = fields("id", "username", "role", "area_codes", "agency")
 USER = fields("id", "username", "role", "area_codes", "agency", "active", "created_at")
 ISSUED_TOKEN = fields("id", "user_id", "token", "created_at", "expires_at")
 TOKEN = fields("id", "user_id", "created_at", "expires_at", "revoked_at")
+NO_CONTENT = fields()  # a 204: logging out answers nothing
 # an agency's webhook secret is never readable again
 AGENCY = fields("code", "name", "services", "created_at", "updated_at")
 REGION = fields("code", "name", "level", "parent_code")
@@ -116,3 +132,7 @@ def case_view(role: Role) -> View:
 
 def child_view(role: Role) -> View:
     return CHILD_FULL if role in (Role.CASEWORKER, Role.SUPERVISOR) else CHILD_FOR_WEIGHING
+
+
+def kla_view(role: Role) -> View:
+    return KLA_STATISTICS_FOR_ANALYST if role is Role.ANALYST else KLA_STATISTICS

@@ -127,6 +127,16 @@ class World:
         return str(self._reporter(MANGGAR).id)
 
     @cached_property
+    def machine_account(self) -> str:
+        """An agency's software (agency_system): the accounts an admin issues tokens for."""
+        return str(self.account_of(Role.AGENCY_SYSTEM).id)
+
+    def account_of(self, role: Role):
+        """Another account with ROLE, working where the caller does."""
+        areas = [] if role in (Role.ADMIN, *AGENCY_ROLES) else [BALIKPAPAN_TIMUR]
+        return self.make_user(role, areas, OWN_AGENCY if role in AGENCY_ROLES else None)
+
+    @cached_property
     def token(self) -> str:
         user = auth_service.create_user(session=self.session, role=Role.RT_HEAD,
                                         username=f"rt-{uuid.uuid4().hex[:8]}",
@@ -137,8 +147,8 @@ class World:
 
     @cached_property
     def routing_rules(self) -> list:
-        """The rules in force, to be put back as they are."""
-        return self._office_reads("/api/v1/routing-rules").json
+        """The rules in force in Balikpapan, the caller's city, to be put back as they are."""
+        return self._office_reads(f"/api/v1/routing-rules?city={BALIKPAPAN}").json
 
     @cached_property
     def login(self) -> dict:

@@ -28,7 +28,9 @@ def test_reads_writes_and_lists_are_recorded(client, session, make_user):
     assert (create.subject_type, create.subject_id) == ("case", created["id"])
     assert create.request_id == "req-1" and create.client_ip
     assert (read.actor_id, read.actor_role, read.outcome) == (staff.id, "caseworker", "ok")
-    assert listing.details == {"status": "reported", "q": "Budi"}
+    # a list read names what it showed: each case, and each child of the full view
+    assert listing.details == {"status": "reported", "q": "Budi", "shown": {
+        "case": [created["id"]], "child": [created["child"]["id"]]}}
 
 
 def test_refusals_are_recorded_although_nothing_else_is(client, session, make_user):
@@ -186,3 +188,29 @@ def test_audit_verify_command(tmp_path, monkeypatch):
     result = runner.invoke(main, ["audit", "verify"])
     assert result.exit_code == 1
     assert "event 2" in result.output
+
+
+def test_a_list_read_is_in_the_access_log_of_each_child_it_showed(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    dinsos = make_user("agency_officer", agency="DINSOS")
+    case = client.post("/api/v1/cases", json=child_report(source="hotline"),
+                       headers=staff.headers).json
+    url = f"/api/v1/cases/{case['id']}"
+    etag = client.get(url, headers=staff.headers).headers["ETag"]
+    etag = client.post(f"{url}/triage", json={"risk_level": "high"},
+                       headers={**staff.headers, "If-Match": etag}).headers["ETag"]
+    routed = client.post(f"{url}/route", headers={**staff.headers, "If-Match": etag})
+    assert routed.status_code == 200
+    assert case["id"] in {c["id"] for c in client.get(
+        "/api/v1/cases", query_string={"page_size": 100}, headers=staff.headers).json}
+    assert client.get("/api/v1/referrals", headers=dinsos.headers).json
+    log = client.get(f"/api/v1/children/{case['child']['id']}/access-log",
+                     headers=supervisor.headers).json
+    actions = {(e["action"], e["actor_id"]) for e in log}
+    assert ("case.list", str(staff.id)) in actions
+    assert ("referral.list", str(dinsos.id)) in actions
+    by_subject = client.get("/api/v1/audit-events", query_string={
+        "subject_id": case["child"]["id"], "action": "case.list"},
+        headers=supervisor.headers).json
+    assert [e["actor_id"] for e in by_subject] == [str(staff.id)]

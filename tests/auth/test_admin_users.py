@@ -1,11 +1,14 @@
-"""Users and tokens managed by an admin: GET/POST /users, POST /users/{id}/tokens,
-DELETE /tokens/{id}."""
+"""Users and tokens managed by an admin: GET/POST /users, POST /users/{id}/tokens (machine
+accounts and the admin only), DELETE /tokens/{id}."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
-from tests.conftest import BALIKPAPAN, MANGGAR
+from api.auth.models import ApiToken
+from api.vocabularies.codes import Role
+from tests.conftest import BALIKPAPAN, MANGGAR, child_report
 
 
 @pytest.fixture
@@ -13,34 +16,34 @@ def admin(make_user):
     return make_user("admin")
 
 
-def test_admin_adds_a_user_and_issues_a_token_that_works(client, admin):
+def test_admin_adds_a_machine_account_and_issues_a_token_that_works(client, admin):
     created = client.post("/api/v1/users", headers=admin.headers, json={
-        "username": "bu.rina", "role": "rt_head", "area_codes": [MANGGAR]})
+        "username": "dinsos.sync", "role": "agency_system", "agency": "DINSOS"})
     assert created.status_code == 201, created.json
-    assert created.json["area_codes"] == [MANGGAR] and created.json["active"] is True
+    assert created.json["agency"] == "DINSOS" and created.json["active"] is True
     issued = client.post(f"/api/v1/users/{created.json['id']}/tokens", json={},
                          headers=admin.headers)
     assert issued.status_code == 201
     token = issued.json["token"]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert me.json["username"] == "bu.rina"
+    assert me.json["username"] == "dinsos.sync"
     usernames = [u["username"] for u in client.get("/api/v1/users?page_size=100",
                                                   headers=admin.headers).json]
-    assert "bu.rina" in usernames
+    assert "dinsos.sync" in usernames
     assert all("token" not in u and "password_hash" not in u
                for u in client.get("/api/v1/users", headers=admin.headers).json)
 
 
 def test_revoked_token_is_refused_at_once(client, admin):
     user = client.post("/api/v1/users", headers=admin.headers, json={
-        "username": "pak.budi", "role": "caseworker", "area_codes": [BALIKPAPAN]}).json
+        "username": "dinkes.sys", "role": "agency_system", "agency": "DINKES"}).json
     issued = client.post(f"/api/v1/users/{user['id']}/tokens", json={},
                          headers=admin.headers).json
     bearer = {"Authorization": f"Bearer {issued['token']}"}
-    assert client.get("/api/v1/cases", headers=bearer).status_code == 200
+    assert client.get("/api/v1/referrals", headers=bearer).status_code == 200
     revoked = client.delete(f"/api/v1/tokens/{issued['id']}", headers=admin.headers)
     assert revoked.status_code == 200 and revoked.json["revoked_at"]
-    assert client.get("/api/v1/cases", headers=bearer).status_code == 401
+    assert client.get("/api/v1/referrals", headers=bearer).status_code == 401
 
 
 def test_token_with_expiry(client, admin):
@@ -93,6 +96,46 @@ def test_unknown_user_or_token_is_404(client, admin):
 
 def test_a_token_needs_no_body(client, admin):
     user = client.post("/api/v1/users", headers=admin.headers, json={
-        "username": "kader.ani", "role": "posyandu_cadre", "area_codes": [MANGGAR]}).json
+        "username": "disdik.sys", "role": "agency_system", "agency": "DISDIK"}).json
     issued = client.post(f"/api/v1/users/{user['id']}/tokens", headers=admin.headers)
     assert issued.status_code == 201 and issued.json["expires_at"] is None
+
+
+PEOPLE = [role for role in Role if role is not Role.AGENCY_SYSTEM]
+
+
+@pytest.mark.parametrize("role", PEOPLE, ids=[role.value for role in PEOPLE])
+def test_admin_issues_no_token_for_a_person(client, session, make_user, admin, role):
+    """A token for a person would let the admin act, and read case content, in their name."""
+    person = make_user(role, [] if role in (Role.ADMIN, Role.AGENCY_OFFICER) else [BALIKPAPAN],
+                       "DINSOS" if role is Role.AGENCY_OFFICER else None)
+    tokens_before = session.scalar(select(func.count()).select_from(ApiToken))
+    refused = client.post(f"/api/v1/users/{person.id}/tokens", json={}, headers=admin.headers)
+    assert refused.status_code == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert "machine accounts" in refused.json["detail"]
+    assert f"(here: {role.value}) logs in with their own password" in refused.json["detail"]
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == tokens_before
+
+
+def test_admin_cannot_read_a_case_as_its_supervisor(client, make_user, admin):
+    """The hole: an admin issued a supervisor's token and read a case's narrative and NIK,
+    attributed to the supervisor."""
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    case = client.post("/api/v1/cases", headers=supervisor.headers, json=child_report(
+        source="hotline", child={"name": "Budi Santoso", "sex": "male",
+                                 "birth_date": "2017-05-04", "nik": "6471010405170001"}))
+    assert case.status_code == 201, case.json
+    issued = client.post(f"/api/v1/users/{supervisor.id}/tokens", json={},
+                         headers=admin.headers)
+    assert issued.status_code == 403 and "token" not in issued.json
+    read = client.get(f"/api/v1/cases/{case.json['id']}", headers=admin.headers)
+    assert read.status_code == 403
+    assert "6471010405170001" not in read.get_data(as_text=True)
+
+
+def test_admin_issues_a_token_for_themselves(client, admin):
+    issued = client.post(f"/api/v1/users/{admin.id}/tokens", json={}, headers=admin.headers)
+    assert issued.status_code == 201
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued.json['token']}"})
+    assert me.json["id"] == str(admin.id)

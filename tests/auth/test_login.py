@@ -1,11 +1,18 @@
-"""POST /auth/tokens: password login, argon2id, rate limits per account and address."""
+"""POST /auth/tokens: password login, argon2id, rate limits per account and address, counted
+in the application's database by default."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
+import time_machine
+from sqlalchemy import select
 
 from api import create_app
 from api.auth import service
+from api.auth.limits import DatabaseStorage
+from api.auth.models import RateLimitCounter
+from api.db import utcnow
 from tests.conftest import MANGGAR
 
 PASSWORD = "kata-sandi-yang-panjang"
@@ -27,6 +34,7 @@ def _login(client, username, password=PASSWORD, address="203.0.113.7"):
 def test_password_login_gives_a_working_token(client, account):
     response = _login(client, account)
     assert response.status_code == 201
+    assert int(response.headers["X-RateLimit-Remaining"]) >= 0
     token = response.json["token"]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}
                       ).json["username"] == account
@@ -67,3 +75,64 @@ def test_hosts_sharing_redis_share_the_limits(connection, database_url, account)
     statuses = [_login(host, account, "salah", address=f"198.51.100.{n}").status_code
                 for n, host in enumerate([first, second] * 3)]
     assert statuses == [401] * 5 + [429]
+
+
+SPELLINGS = {"leading spaces": lambda name: f"   {name}", "trailing": lambda name: f"{name}  ",
+             "capitals": str.upper, "wide space, tab": lambda name: f"\u3000{name.upper()}\t"}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_spaces_and_capitals_find_the_same_account(client, account, spelling):
+    response = _login(client, spelling(account))
+    assert response.status_code == 201, response.json
+    token = {"Authorization": f"Bearer {response.json['token']}"}
+    assert client.get("/api/v1/me", headers=token).json["username"] == account
+
+
+def test_no_spelling_of_the_name_opens_a_fresh_count(client, account):
+    """weakpw2 refused after 5 bad passwords, and so are '   weakpw2' and 'WEAKPW2' with the
+    right one: the limit counts the account the login finds, not the string sent."""
+    wrong = [_login(client, account, "salah-salah", address=f"198.51.100.{n}").status_code
+             for n in range(5)]
+    assert wrong == [401] * 5
+    for n, name in enumerate([account, f"   {account}", account.upper(), f"{account}\t",
+                              f" {account.upper()} "]):
+        refused = _login(client, name, address=f"198.51.100.{50 + n}")
+        assert refused.status_code == 429, (name, refused.json)
+        assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_the_count_is_kept_in_the_database(client, session, account):
+    assert _login(client, account, "salah-salah").status_code == 401
+    counters = dict(session.execute(select(RateLimitCounter.key, RateLimitCounter.hits)).all())
+    mine = {key: hits for key, hits in counters.items() if f"account:{account}/" in key}
+    assert sorted(mine.values()) == [1, 1]  # 5 a minute, 20 an hour
+    assert any("203.0.113.7" in key for key in counters)
+
+
+def test_processes_sharing_the_database_share_the_limits(connection, database_url, account):
+    """Two application processes (gunicorn workers, hosts) count one account's tries together
+    by default; tests/auth/test_login_limits_server.py does it with a real server."""
+    config = {"DATABASE_URL": database_url, "TESTING": True}
+    first = create_app(config, bind=connection).test_client()
+    second = create_app(config, bind=connection).test_client()
+    statuses = [_login(host, account, "salah", address=f"198.51.100.{n}").status_code
+                for n, host in enumerate([first, second] * 3)]
+    assert statuses == [401] * 5 + [429]
+
+
+def test_a_window_ends_and_ended_windows_are_cleared(app):
+    storage = DatabaseStorage(database=app.extensions["lindung.db"])
+    with app.app_context():
+        assert [storage.incr("test/old", 60) for _ in range(3)] == [1, 2, 3]
+        assert storage.get("test/old") == 3
+        assert storage.get_expiry("test/old") == pytest.approx(
+            (utcnow() + timedelta(seconds=60)).timestamp(), abs=5)
+        with time_machine.travel(utcnow() + timedelta(seconds=61)):
+            assert storage.get("test/old") == 0
+            assert storage.incr("test/old", 60) == 1  # a new window
+            with time_machine.travel(utcnow() + timedelta(seconds=61)):
+                assert storage.incr("test/new", 60) == 1  # starting a window clears ended ones
+                with app.extensions["lindung.db"].session() as session:
+                    keys = session.scalars(select(RateLimitCounter.key)).all()
+        assert "test/old" not in keys and "test/new" in keys

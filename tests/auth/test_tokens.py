@@ -110,3 +110,19 @@ def test_demo_is_idempotent_and_prints_the_same_tokens(tmp_path, monkeypatch):
     roles = {line.split()[0] for line in logins(first.output)}
     assert roles == {"rt_head", "teacher", "posyandu_cadre", "caseworker", "supervisor",
                      "agency_officer", "agency_system", "analyst", "admin"}
+
+
+def test_users_create_refuses_a_weak_password_naming_the_rule(tmp_path, monkeypatch):
+    _cli(tmp_path, monkeypatch, "db", "upgrade")
+    for password, rule in (("a", "at least 10 characters"),
+                           ("rumah-pak-joko", "contain the username"),
+                           ("password123", "known from data breaches"),
+                           ("Balikpapan-2026!", "name of this service, of a city")):
+        result = _cli(tmp_path, monkeypatch, "users", "create", "pak-joko", "--role", "admin",
+                      "--password", input=f"{password}\n{password}\n")
+        assert result.exit_code == 2, (password, result.output)
+        assert "password: " in result.output and rule in result.output, result.output
+    created = _cli(tmp_path, monkeypatch, "users", "create", "  Pak-Joko ", "--role", "admin",
+                   "--password", input="rumah joglo di tepi sungai\n" * 2)
+    assert created.exit_code == 0, created.output
+    assert "created user pak-joko " in created.output  # names are stored as logins find them

@@ -2,6 +2,7 @@
 token), their reports, and enough workflow behind them that every kind of object exists
 (a triaged and routed case with referrals, a weighed child, a second city, a spare token)."""
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -9,8 +10,9 @@ from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from api.auth import service as auth_service
 from api.cases.sla import Deadlines
-from api.demo import load_demo
+from api.demo import DEMO_USERS, load_demo
 from api.regions import calendar
 from api.vocabularies.codes import Role
 
@@ -29,6 +31,18 @@ class World:
 
     def headers(self, role: Role) -> dict:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def disposable_headers(self, role: Role) -> dict:
+        """A token of a new account like the demo user of ROLE: for the operations that end
+        the caller's sessions, which would end the role's run with its own token."""
+        demo = next(user for user in DEMO_USERS if user.username == f"demo_{role.value}")
+        with self.app.app_context(), Session(bind=self.connection) as session:
+            user = auth_service.create_user(
+                session=session, username=f"fuzz_{role.value}_{uuid.uuid4().hex[:8]}",
+                role=role, area_codes=list(demo.areas), agency_code=demo.agency)
+            token = auth_service.issue_token(session=session, user=user)
+            session.commit()
+        return {"Authorization": f"Bearer {token}"}
 
 
 def build_world(app: Flask, connection: Connection) -> World:
@@ -103,9 +117,9 @@ class _Seeder:
                                "height_cm": 66.0, "position": "lying"}).get_json()["child_id"]
 
     def spare_token(self) -> str:
-        """The id of a token of a user of its own, for the admin to revoke."""
+        """The id of a token of a machine account of its own, for the admin to revoke."""
         admin = self.world.tokens[Role.ADMIN]
         user = self.call("POST", "/users", admin, 201, json={
-            "username": "fuzz_spare", "role": "analyst", "area_codes": ["6471"]}).get_json()
+            "username": "fuzz_spare", "role": "agency_system", "agency": "DINKES"}).get_json()
         return self.call("POST", f"/users/{user['id']}/tokens", admin, 201,
                          json={}).get_json()["id"]

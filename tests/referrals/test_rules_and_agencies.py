@@ -1,14 +1,51 @@
-"""The routing rule set as data (GET/PUT /routing-rules) and the agencies (/agencies)."""
+"""The routing rule sets of the cities as data (GET/PUT /routing-rules) and the agencies
+(/agencies)."""
 
 import pytest
+from sqlalchemy import select, text
 
+from api.migrate import downgrade, upgrade
+from api.referrals.models import RoutingRule
 from api.referrals.routing import default_rules
-from tests.conftest import BALIKPAPAN, child_report, stunting_report
+from api.regions.service import import_regions
+from tests.conftest import (
+    BALIKPAPAN,
+    BALIKPAPAN_TIMUR,
+    BANJARMASIN,
+    MANTUIL,
+    child_report,
+    stunting_report,
+)
+
+RULES = "/api/v1/routing-rules"
+ONLY_SHELTER = [{
+    "id": "young-children-shelter", "description": "Under-fives: safe shelter",
+    "when": {"category": "violence", "child_age_years": {"max": 4}},
+    "agency": "UPTD_PPA", "service": "safe_shelter", "due_in_hours": 2,
+}]
 
 
 @pytest.fixture
 def supervisor(make_user):
     return make_user("supervisor", [BALIKPAPAN])
+
+
+@pytest.fixture
+def banjarmasin_supervisor(make_user):
+    return make_user("supervisor", [BANJARMASIN])
+
+
+def _plan(client, caller, case_id) -> list[tuple]:
+    plan = client.get(f"/api/v1/cases/{case_id}/routing-plan", headers=caller.headers)
+    assert plan.status_code == 200, plan.json
+    return [(p["agency"], p["service"], p["rule"]) for p in plan.json]
+
+
+def _report(client, caller, **overrides) -> str:
+    response = client.post("/api/v1/cases", headers=caller.headers,
+                           json=child_report(source="hotline", **overrides))
+    assert response.status_code == 201, response.json
+    return response.json["id"]
 
 
 def test_default_rules_are_served_in_order(client, supervisor):
@@ -49,25 +86,116 @@ def test_invalid_rule_set_is_refused_whole(client, supervisor):
     assert client.get("/api/v1/routing-rules", headers=supervisor.headers).json == rules
 
 
-def test_replaced_rules_drive_the_plan(client, supervisor):
-    only_shelter = [{
-        "id": "young-children-shelter", "description": "Under-fives: safe shelter",
-        "when": {"category": "violence", "child_age_years": {"max": 4}},
-        "agency": "UPTD_PPA", "service": "safe_shelter", "due_in_hours": 2,
-    }]
-    replaced = client.put("/api/v1/routing-rules", json=only_shelter, headers=supervisor.headers)
+def test_replaced_rules_drive_the_plan_of_the_citys_cases(client, supervisor,
+                                                          banjarmasin_supervisor):
+    toddler = {"name": "Adi", "sex": "male", "age_months": 30}
+    mantuil_toddler = _report(client, banjarmasin_supervisor, village_code=MANTUIL,
+                              child=toddler)
+    before = _plan(client, banjarmasin_supervisor, mantuil_toddler)
+    replaced = client.put(RULES, query_string={"city": BALIKPAPAN}, json=ONLY_SHELTER,
+                          headers=supervisor.headers)
     assert replaced.status_code == 200, replaced.json
     assert replaced.json[0]["when"]["child_age_years"] == {"min": 0, "max": 4}
-    toddler = client.post("/api/v1/cases", headers=supervisor.headers, json=child_report(
-        source="hotline", child={"name": "Adi", "sex": "male", "age_months": 30})).json
-    older = client.post("/api/v1/cases", headers=supervisor.headers,
-                        json=child_report(source="hotline")).json
-    plan = client.get(f"/api/v1/cases/{toddler['id']}/routing-plan",
-                      headers=supervisor.headers).json
-    assert [(p["agency"], p["service"], p["rule"]) for p in plan] == [
+    manggar_toddler = _report(client, supervisor, child=toddler)
+    older = _report(client, supervisor)
+    assert _plan(client, supervisor, manggar_toddler) == [
         ("UPTD_PPA", "safe_shelter", "young-children-shelter")]
-    assert client.get(f"/api/v1/cases/{older['id']}/routing-plan",
-                      headers=supervisor.headers).json == []
+    assert _plan(client, supervisor, older) == []
+    # Banjarmasin's cases are still routed by Banjarmasin's rules
+    assert _plan(client, banjarmasin_supervisor, mantuil_toddler) == before
+    assert ("UPTD_PPA", "psychosocial_support", "violence-protection") in before
+
+
+def test_one_citys_replacement_leaves_another_citys_rules_and_plans(
+        client, supervisor, banjarmasin_supervisor):
+    balikpapan_rules = client.get(RULES, headers=supervisor.headers).json
+    case_id = _report(client, supervisor)
+    plan = _plan(client, supervisor, case_id)
+    assert plan
+    replaced = client.put(RULES, json=ONLY_SHELTER, headers=banjarmasin_supervisor.headers)
+    assert replaced.status_code == 200, replaced.json
+    assert client.get(RULES, headers=banjarmasin_supervisor.headers).json == replaced.json
+    assert client.get(RULES, headers=supervisor.headers).json == balikpapan_rules
+    assert _plan(client, supervisor, case_id) == plan
+
+
+def test_a_supervisor_cannot_read_or_replace_another_citys_rules(client, supervisor,
+                                                                 banjarmasin_supervisor):
+    balikpapan = {"city": BALIKPAPAN}
+    rules = client.get(RULES, query_string=balikpapan, headers=supervisor.headers).json
+    read = client.get(RULES, query_string=balikpapan, headers=banjarmasin_supervisor.headers)
+    assert read.status_code == 403
+    replaced = client.put(RULES, query_string=balikpapan, json=ONLY_SHELTER,
+                          headers=banjarmasin_supervisor.headers)
+    assert replaced.status_code == 403
+    assert client.get(RULES, query_string=balikpapan, headers=supervisor.headers).json == rules
+
+
+def test_the_city_is_named_unless_the_callers_areas_lie_in_one(client, make_user):
+    both = make_user("supervisor", [BALIKPAPAN, BANJARMASIN])
+    unnamed = client.get(RULES, headers=both.headers)
+    assert unnamed.status_code == 422
+    assert "city" in unnamed.json["errors"]
+    assert client.put(RULES, json=ONLY_SHELTER, headers=both.headers).status_code == 422
+    for city in (BALIKPAPAN, BANJARMASIN):
+        assert client.get(RULES, query_string={"city": city},
+                          headers=both.headers).status_code == 200
+    # a kecamatan lies in its city: its supervisor keeps the rules its cases are routed by
+    kecamatan = make_user("supervisor", [BALIKPAPAN_TIMUR])
+    assert client.get(RULES, headers=kecamatan.headers).status_code == 200
+    assert client.get(RULES, query_string={"city": BANJARMASIN},
+                      headers=kecamatan.headers).status_code == 403
+    # a province covers its cities, and none of them alone
+    province = make_user("supervisor", [BALIKPAPAN[:2]])
+    assert client.get(RULES, headers=province.headers).status_code == 422
+    assert client.get(RULES, query_string={"city": BALIKPAPAN},
+                      headers=province.headers).status_code == 200
+    assert client.get(RULES, query_string={"city": BANJARMASIN},
+                      headers=province.headers).status_code == 403
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ({"city": "6499"}, 422), ({"city": BALIKPAPAN_TIMUR}, 422), ({"city": "64x1"}, 422),
+    ({"cty": BANJARMASIN}, 422)])
+def test_the_city_must_be_a_city(client, make_user, query, status):
+    province = make_user("supervisor", [BALIKPAPAN[:2]])
+    response = client.get(RULES, query_string=query, headers=province.headers)
+    assert response.status_code == status, response.json
+
+
+def test_a_city_imported_later_gets_the_default_rules(client, session, make_user, supervisor):
+    assert client.put(RULES, json=ONLY_SHELTER, headers=supervisor.headers).status_code == 200
+    added = import_regions(session=session, rows=[
+        ("6402", "KUTAI KARTANEGARA"), ("640201", "SEMBOJA"), ("6471", "KOTA BALIKPAPAN")])
+    session.commit()
+    assert added.added == 2
+    kukar = make_user("supervisor", ["640201"])
+    rules = client.get(RULES, headers=kukar.headers).json
+    assert [r["id"] for r in rules] == [r["id"] for r in default_rules()]
+    # a city that has rules keeps its own
+    assert [r["id"] for r in client.get(RULES, headers=supervisor.headers).json] == [
+        "young-children-shelter"]
+
+
+def test_the_citys_supervisors_see_a_change_of_its_rules(client, make_user, supervisor,
+                                                         banjarmasin_supervisor):
+    province = make_user("supervisor", [BALIKPAPAN[:2]])
+    assert client.put(RULES, query_string={"city": BALIKPAPAN}, json=ONLY_SHELTER,
+                      headers=province.headers).status_code == 200
+    assert client.put(RULES, query_string={"city": BALIKPAPAN}, json=ONLY_SHELTER,
+                      headers=banjarmasin_supervisor.headers).status_code == 403
+
+    def rule_events(reader):
+        events = client.get("/api/v1/audit-events", query_string={"subject_id": BALIKPAPAN},
+                            headers=reader.headers).json
+        return [(e["action"], e["actor_id"], e["subject_type"], e["outcome"]) for e in events]
+
+    # newest first: the attempt from Banjarmasin, refused, then the change
+    assert rule_events(supervisor) == [
+        ("auth.denied", str(banjarmasin_supervisor.id), "city", "403"),
+        ("routing_rules.replace", str(province.id), "city", "ok")]
+    # Banjarmasin's supervisors see their own attempt only
+    assert rule_events(banjarmasin_supervisor) == rule_events(supervisor)[:1]
 
 
 def test_stunting_rules(client, supervisor):
@@ -167,3 +295,20 @@ def test_an_empty_agency_change_is_422(client, make_user):
     for body in ({}, None):
         response = client.patch("/api/v1/agencies/DINSOS", json=body, headers=admin.headers)
         assert response.status_code == 422
+
+
+def test_upgrading_gives_each_city_a_copy_of_the_one_rule_set(connection, database_url):
+    # before: one set for everybody; the downgrade keeps the first city's (Banjarmasin)
+    connection.execute(text("UPDATE routing_rules SET due_in_hours = 12 WHERE city_code = "
+                            f"'{BANJARMASIN}' AND id = 'violence-protection'"))
+    downgrade(database_url, connection=connection, revision="d1a2b3c4d5e6")
+    upgrade(database_url, connection=connection)
+    cities = connection.scalars(text(
+        "SELECT code FROM regions WHERE level = 'city' ORDER BY code")).all()
+    stored = connection.execute(select(RoutingRule.city_code, RoutingRule.id,
+                                       RoutingRule.due_in_hours)
+                                .order_by(RoutingRule.city_code, RoutingRule.position)).all()
+    assert [tuple(row) for row in stored] == [
+        (city, rule["id"], 12 if rule["id"] == "violence-protection" else rule["due_in_hours"])
+        for city in cities for rule in default_rules()]
+    assert BALIKPAPAN in cities

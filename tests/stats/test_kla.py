@@ -11,7 +11,6 @@ import pytest
 from api.cases.models import Case
 from api.children.models import Child, Measurement
 from api.referrals.models import Referral
-from api.stats.disclosure import for_analyst
 from api.vocabularies.codes import (
     CaseStatus,
     Category,
@@ -170,38 +169,40 @@ def test_every_figure_matches_the_hand_count(client, known_cases, supervisor):
     ]
 
 
-def test_analyst_sees_small_counts_suppressed(client, known_cases, make_user):
+def test_analyst_gets_published_kecamatan_figures_only(client, known_cases, make_user):
+    """One case a month in the kecamatan: each month's count is published as 0, and every
+    figure is a sum of published counts, so the three cases never add up to a 3 (the rules:
+    docs/statistics-disclosure.md, tested against attacks in test_disclosure.py)."""
     analyst = make_user("analyst", [BALIKPAPAN])
     body = client.get("/api/v1/stats/kla", query_string=PERIOD, headers=analyst.headers).json
-    rows = _rows(body)
-    assert rows[MANGGAR]["violence_cases"] == 3
-    assert rows[MANGGAR]["open_cases"] is None and rows[MANGGAR]["overdue_referrals"] is None
-    assert rows[MANGGAR]["median_days_to_triage"] is None  # over two triaged cases
-    assert rows[MANGGAR]["suppressed"] is True
-    assert rows[LAMARU]["stunting_risk_cases"] is None
-    assert rows[LAMARU]["median_days_to_triage"] is None
-    assert rows[LAMARU]["days_since_last_violence_case"] is None
-    assert rows[TERITIP]["suppressed"] is False and rows[TERITIP]["violence_cases"] == 0
-    totals = body["totals"]
-    assert totals["violence_cases"] == 3 and totals["stunting_risk_cases"] is None
-    assert totals["violence_by_type"]["physical"] is None  # 2 cases
-    assert totals["children_measured"] is None and totals["wasted_pct"] is None
-    assert body["monthly"][0]["violence_cases"] is None
-    # 2 of 4 on time: the share would give the withheld count back
-    assert body["sla"]["triage_on_time_pct"] is None
-    assert body["sla"]["triage_on_time"] is None
-    assert body["referral_outcomes"][0]["completed_pct"] is None  # two referrals
+    nothing = {"violence_cases": 0,
+               "violence_by_type": {"physical": 0, "psychological": 0, "sexual": 0,
+                                    "exploitation": 0, "trafficking": 0, "neglect": 0,
+                                    "other": 0},
+               "stunting_risk_cases": 0, "children_measured": 0, "stunted_pct": None,
+               "wasted_pct": None, "underweight_pct": None}
+    assert body == {
+        "area": {"code": AREA, "name": "BALIKPAPAN TIMUR", "level": "district"},
+        "period": {"from": "2026-01-01", "to": "2026-06-30"},
+        "disclosure": {"rounding_base": 5, "methodology": "docs/statistics-disclosure.md"},
+        "totals": nothing,
+        "kecamatan_count": 1, "zero_violence_kecamatan": 1,
+        "kecamatan": [{"code": AREA, "name": "BALIKPAPAN TIMUR", **nothing}],
+        "monthly": [{"month": f"2026-0{n}", "violence_cases": 0, "stunting_risk_cases": 0}
+                    for n in range(1, 7)],
+        "sla": {"triage_on_time_pct": None, "triage_on_time": 0, "triage_late": 0},
+    }
 
 
-def test_one_withheld_kelurahan_count_is_never_alone(client, session, known_cases, make_user):
-    """The area total minus the visible rows must not give a withheld count back."""
+def test_analyst_csv_has_the_kecamatan_rows(client, known_cases, make_user):
     analyst = make_user("analyst", [BALIKPAPAN])
-    body = client.get("/api/v1/stats/kla", query_string=PERIOD, headers=analyst.headers).json
-    rows = _rows(body)
-    for name in ("violence_cases", "stunting_risk_cases", "open_cases"):
-        withheld = [code for code, row in rows.items() if row[name] is None]
-        if len(withheld) == 1:  # then no total may be shown to subtract from
-            assert body["totals"][name] is None, name
+    response = client.get("/api/v1/stats/kla", query_string={**PERIOD, "area": BALIKPAPAN},
+                          headers={**analyst.headers, "Accept": "text/csv"})
+    assert response.mimetype == "text/csv"
+    table = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["Region code"] for row in table] == [f"64710{n}" for n in range(1, 7)]
+    assert {row["New violence cases"] for row in table} == {"0"}
+    assert "Violence: Trafficking" in table[0] and "Kelurahan" not in table[0]
 
 
 def test_analyst_may_not_ask_for_one_kelurahan(client, known_cases, make_user):
@@ -285,43 +286,3 @@ def test_who_may_read_statistics_of_an_area(client, make_user, role, areas, stat
 def test_unknown_area_is_422(client, supervisor):
     response = client.get("/api/v1/stats/kla?area=6499", headers=supervisor.headers)
     assert response.status_code == 422 and "area" in response.json["errors"]
-
-
-def test_secondary_suppression_hides_the_next_smallest_count():
-    from api.stats.disclosure import _rows
-
-    def row(code, violence):
-        return {"code": code, "name": code, "violence_cases": violence,
-                "stunting_risk_cases": 0, "open_cases": 0, "overdue_referrals": 0,
-                "triaged_cases": 0, "accepted_cases": 0,
-                "days_since_last_violence_case": None, "median_days_to_triage": None,
-                "median_days_to_first_acceptance": None}
-
-    shown = _rows([row("a", 1), row("b", 5), row("c", 7), row("d", 0)])
-    assert [r["violence_cases"] for r in shown] == [None, None, 7, 0]
-    assert [r["suppressed"] for r in shown] == [True, True, False, False]
-
-
-def test_one_withheld_month_or_referral_status_is_never_alone():
-    """A column of months, or the statuses of an agency's referrals, add up to a total the
-    analyst sees: one withheld cell alone could be subtracted back."""
-    figures = {
-        "kelurahan": [],
-        "totals": {"violence_cases": 9, "stunting_risk_cases": 0, "open_cases": 9,
-                   "children_measured": 0, "violence_by_type": {}, "closed_by_reason": {}},
-        "monthly": [{"month": "2026-09", "violence_cases": 1, "stunting_risk_cases": 0},
-                    {"month": "2026-10", "violence_cases": 4, "stunting_risk_cases": 0},
-                    {"month": "2026-11", "violence_cases": 4, "stunting_risk_cases": 0}],
-        "sla": {"triage_on_time": 8, "triage_late": 1, "triage_on_time_pct": 88.9,
-                "acceptance_on_time": 0, "acceptance_late": 0, "acceptance_on_time_pct": None},
-        "referral_outcomes": [{"agency": "DINSOS", "referrals": 4, "pending": 0,
-                               "accepted": 3, "declined": 0, "in_progress": 0,
-                               "completed": 1, "cancelled": 0, "completed_pct": 25.0}],
-    }
-    shown = for_analyst(figures)
-    assert [m["violence_cases"] for m in shown["monthly"]] == [None, None, 4]
-    assert shown["sla"]["triage_on_time_pct"] is None and shown["sla"]["triage_late"] is None
-    [dinsos] = shown["referral_outcomes"]
-    assert (dinsos["accepted"], dinsos["completed"], dinsos["completed_pct"]) == (
-        None, None, None)
-    assert dinsos["referrals"] == 4 and dinsos["pending"] == 0
