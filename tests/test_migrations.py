@@ -1,14 +1,15 @@
 """The models and the migrations describe the same schema, and migrations run both ways."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Uuid, bindparam, inspect, text
+from sqlalchemy import Uuid, bindparam, inspect, select, text
 
+from api.auth.models import ApiToken
 from api.children.names import name_key
-from api.db import Base, UtcDateTime, import_models
+from api.db import Base, UtcDateTime, import_models, utcnow
 from api.migrate import downgrade, upgrade
 
 USER, CHILD, MEASUREMENT = (uuid.uuid4() for _ in range(3))
@@ -69,3 +70,20 @@ def test_upgrading_a_database_with_weighed_children_keys_their_names(connection,
         bindparam("id", type_=Uuid())), {"id": CHILD}).scalar_one()
     assert key == name_key("Élise Wulandari") != ""
     assert _differences(connection) == []
+
+
+def test_tokens_of_people_issued_before_sessions_end_within_a_session_lifetime(
+        connection, database_url):
+    downgrade(database_url, connection=connection, revision="c4d5e6f7a8b9")
+    person, machine = uuid.uuid4(), uuid.uuid4()
+    for user, role in ((person, "caseworker"), (machine, "agency_system")):
+        _insert(connection, "INSERT INTO users (id, username, role, active, created_at) "
+                f"VALUES (:id, '{role}-lama', '{role}', true, :at)", id=user, at=AT)
+        _insert(connection, "INSERT INTO api_tokens (id, user_id, token_hash, created_at) "
+                f"VALUES (:id, :user, '{role:0<64}', :at)", id=uuid.uuid4(), user=user, at=AT)
+    upgrade(database_url, connection=connection)
+    ends = dict(connection.execute(
+        select(ApiToken.user_id, ApiToken.expires_at)
+        .where(ApiToken.user_id.in_([person, machine]))).all())
+    assert ends[machine] is None
+    assert ends[person] is not None and ends[person] <= utcnow() + timedelta(days=7)

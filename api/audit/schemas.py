@@ -34,6 +34,16 @@ class AuditEventSchema(ma.Schema):
                                 for key, value in details.items()}
         return event
 
+    @ma.post_dump
+    def count_what_a_list_showed(self, event, **kwargs):
+        # the ids a list answer showed may lie outside the reader's areas: the reader learns
+        # how many of each kind; the ids stay in the chain and the access-log index
+        details = event.get("details")
+        if details and isinstance(details.get("shown"), dict):
+            event["details"] = {**details, "shown": {
+                kind: len(ids) for kind, ids in details["shown"].items()}}
+        return event
+
 
 class AuditQuerySchema(ma.Schema):
     actor_id = ma.fields.UUID()

@@ -8,6 +8,7 @@ our own: flask-limiter keeps its keys, its 429 with Retry-After and its X-RateLi
 whichever store counts, and Redis stays one setting away.
 """
 
+import hashlib
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
@@ -36,8 +37,8 @@ def account_of_request() -> str:
     body = request.get_json(silent=True)
     username = body.get("username") if isinstance(body, dict) else None
     account = normalise_username(username) if isinstance(username, str) else ""
-    # a name longer than any username is refused anyway (422); the key stays short
-    return f"account:{account[:64] or '-'}"
+    # hashed: any text the caller sends (lone surrogates, NUL) makes a key every store keeps
+    return f"account:{hashlib.sha256(account.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def init_app(app) -> Limiter:

@@ -5,6 +5,7 @@ import marshmallow as ma
 from flask import g
 from marshmallow import validate
 
+from api.audit.service import note_shown
 from api.auth.policy import CaseView
 from api.cases.schemas import (
     NEIGHBOURHOOD,
@@ -79,6 +80,13 @@ class MeasurementInputSchema(StrictSchema):
 
 class MeasurementSchema(ma.Schema):
     """A stored measurement with its WHO z-scores (2 decimals) and Permenkes categories."""
+
+    def dump(self, obj, *, many=None):
+        measurements = obj if (self.many if many is None else many) else [obj]
+        # the weighed child, and the case a weighing opened, find it in their access logs
+        note_shown(child=[m.child_id for m in measurements],
+                   case=[m.case_id for m in measurements])
+        return super().dump(obj, many=many)
 
     id = ma.fields.UUID()
     child_id = ma.fields.UUID()

@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 
 from api.audit.chain import verify
 from api.audit.models import AuditEvent
-from tests.conftest import BALIKPAPAN, BANJARMASIN, MANGGAR, child_report
+from tests.conftest import BALIKPAPAN, BANJARMASIN, LAMARU, MANGGAR, child_report
 
 
 def _events(session, **where):
@@ -214,3 +214,27 @@ def test_a_list_read_is_in_the_access_log_of_each_child_it_showed(client, make_u
         "subject_id": case["child"]["id"], "action": "case.list"},
         headers=supervisor.headers).json
     assert [e["actor_id"] for e in by_subject] == [str(staff.id)]
+
+
+def test_a_weighing_is_in_the_access_log_of_its_child(client, make_user):
+    cadre = make_user("posyandu_cadre", [LAMARU])
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    weighing = client.post("/api/v1/measurements", headers=cadre.headers, json={
+        "child": {"name": "Putri Log", "sex": "female", "birth_date": "2025-11-02",
+                  "village_code": LAMARU},
+        "measured_on": "2026-11-02", "weight_kg": 7.0, "height_cm": 64.0,
+        "position": "lying"}).json
+    log = client.get(f"/api/v1/children/{weighing['child_id']}/access-log",
+                     headers=supervisor.headers).json
+    assert ("measurement.create", str(cadre.id)) in {(e["action"], e["actor_id"]) for e in log}
+
+
+def test_readers_of_the_audit_trail_see_how_many_a_list_showed_not_which(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    client.post("/api/v1/cases", json=child_report(source="hotline"), headers=staff.headers)
+    client.get("/api/v1/cases", headers=staff.headers)
+    for role in ("supervisor", "admin"):
+        reader = make_user(role, [BALIKPAPAN] if role == "supervisor" else [])
+        [event] = client.get("/api/v1/audit-events", query_string={
+            "actor_id": str(staff.id), "action": "case.list"}, headers=reader.headers).json
+        assert event["details"]["shown"] == {"case": 1, "child": 1}
