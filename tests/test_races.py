@@ -86,9 +86,8 @@ def test_two_positive_weighings_at_once_open_one_case(server):
 
 
 def test_case_correction_and_referral_acceptance_at_once_never_fail(server):
-    caseworker = Client(server, "demo_caseworker")
-    agency = Client(server, "demo_agency_officer")
-    reporter = Client(server, "demo_rt_head")
+    reporter, caseworker, agency = (Client(server, f"demo_{who}") for who in
+                                    ("rt_head", "caseworker", "agency_officer"))
     for _ in range(TRIES):
         url, case_etag, referral, referral_etag = _routed(reporter, caseworker, agency)
         answers = at_once(
@@ -129,9 +128,8 @@ def test_rules_and_agency_services_changed_at_once_stay_consistent(server):
 
 
 def test_a_manual_referral_beside_an_acceptance_and_a_correction_never_collides(server):
-    caseworker = Client(server, "demo_caseworker")
-    agency = Client(server, "demo_agency_officer")
-    reporter = Client(server, "demo_rt_head")
+    reporter, caseworker, agency = (Client(server, f"demo_{who}") for who in
+                                    ("rt_head", "caseworker", "agency_officer"))
     for _ in range(TRIES):
         url, case_etag, referral, referral_etag = _routed(reporter, caseworker, agency)
         answers = at_once(

@@ -10,21 +10,15 @@ import time_machine
 from sqlalchemy import select
 
 from api import create_app
-from api.auth import service
 from api.auth.limits import DatabaseStorage
 from api.auth.models import RateLimitCounter
 from api.db import utcnow
-from tests.conftest import MANGGAR
-
-PASSWORD = "kata-sandi-yang-panjang"
+from tests.auth.conftest import PASSWORD
 
 
 @pytest.fixture
-def account(session):
-    user = service.create_user(session=session, username=f"rt-{uuid.uuid4().hex[:6]}",
-                               role="rt_head", area_codes=[MANGGAR], password=PASSWORD)
-    session.commit()
-    return user.username
+def account(password_user):
+    return password_user.username
 
 
 def _login(client, username, password=PASSWORD, address="203.0.113.7"):

@@ -12,17 +12,13 @@ from api.auth import service
 from api.auth.models import ApiToken
 from api.config import from_environment
 from api.db import utcnow
+from tests.auth.conftest import PASSWORD
 from tests.conftest import MANGGAR
-
-PASSWORD = "kata-sandi-yang-panjang"
 
 
 @pytest.fixture
-def account(session):
-    user = service.create_user(session=session, username=f"rt-{uuid.uuid4().hex[:6]}",
-                               role="rt_head", area_codes=[MANGGAR], password=PASSWORD)
-    session.commit()
-    return user
+def account(password_user):
+    return password_user
 
 
 def _log_in(client, account) -> dict:
