@@ -151,11 +151,10 @@ class ChildSchema(ChildViewSchema):
         "description": "Other records that may be this child, for caseworkers to reconcile"})
 
     def dump(self, obj, *, many=None):
-        dumped = super().dump(obj, many=many)
-        if g.get("case_view") is not CaseView.FULL:
-            for name in STAFF_ONLY:  # cadres weigh children; the rest is the office's
-                dumped.pop(name, None)
-        return dumped
+        if g.get("case_view") is CaseView.FULL or self.exclude:
+            return super().dump(obj, many=many)
+        # cadres weigh children; the rest is the office's, and is not even looked up
+        return type(self)(exclude=STAFF_ONLY, many=self.many).dump(obj, many=many)
 
 
 STAFF_ONLY = ("cases", "nik", "school", "disability", "possible_matches")
