@@ -1,9 +1,10 @@
-"""The audit event table."""
+"""The audit event tables: events (sealed into the chain after they commit), the subjects
+of list reads, and the counts of anonymous refusals."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, JsonList, UtcDateTime
@@ -15,9 +16,14 @@ class AuditEvent(Base):
         Index("ix_audit_events_subject_id_id", "subject_id", "id"),
         Index("ix_audit_events_actor_id_id", "actor_id", "id"),
         Index("ix_audit_events_at", "at"),
+        # one event per place in the chain, whatever a sealer does wrong
+        Index("uq_audit_events_seq", "seq", unique=True),
+        # the sealer's work list stays small however long the log grows
+        Index("ix_audit_events_unsealed", "id", sqlite_where=text("seq IS NULL"),
+              postgresql_where=text("seq IS NULL")),
     )
 
-    # the chain's order
+    # the order events were appended in; the chain's order is seq (api/audit/chain.py)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -28,12 +34,15 @@ class AuditEvent(Base):
     subject_type: Mapped[str | None] = mapped_column(String(20), default=None)
     subject_id: Mapped[str | None] = mapped_column(String(64), default=None)
     outcome: Mapped[str] = mapped_column(String(20))
-    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    request_id: Mapped[str | None] = mapped_column(String(128), default=None)
     client_ip: Mapped[str | None] = mapped_column(String(45), default=None)
     details: Mapped[dict] = mapped_column(JsonList, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
+    # NULL until the sealer (api/audit/sealer.py) gives the event its place in the chain;
+    # PostgreSQL lets them be set once, from NULL, and nothing else change (migration c6d7e8f9a0b1)
+    seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                            default=None)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class AuditSubject(Base):
@@ -51,3 +60,17 @@ class AuditSubject(Base):
         primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     subject_type: Mapped[str] = mapped_column(String(20))
+
+
+class AnonymousRefusalCount(Base):
+    """Requests refused for want of credentials (401), counted per source address and hour
+    instead of an audit event each: anyone can send them, and a row each would let anyone
+    grow the permanent log without bound. Counts are statistics, not evidence: they are not
+    chained. Refusals of a known caller (403, 404) remain audit events."""
+
+    __tablename__ = "audit_anonymous_refusals"
+
+    source: Mapped[str] = mapped_column(String(45), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    refusals: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -23,8 +23,13 @@ class AuditEventSchema(ma.Schema):
     request_id = ma.fields.String(allow_none=True)
     client_ip = ma.fields.String(allow_none=True)
     details = ma.fields.Dict()
-    prev_hash = ma.fields.String()
-    hash = ma.fields.String()
+    seq = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The event's place in the hash chain; null until it is sealed, "
+                       "shortly after the request that made it"})
+    prev_hash = ma.fields.String(allow_none=True)
+    hash = ma.fields.String(allow_none=True, metadata={
+        "description": "HMAC-SHA256 over prev_hash and the event, keyed with the audit key; "
+                       "null until sealed"})
 
     @ma.post_dump
     def withhold_search_terms(self, event, **kwargs):

@@ -1,20 +1,26 @@
-"""Recording audit events in the transaction of the action they describe."""
+"""Recording audit events in the transaction of the action they describe, counting
+anonymous refusals, and finding events."""
 
-import uuid
+from functools import cache
 
 from flask import g, request
-from sqlalchemy import Select, and_, event, false, or_, select
+from sqlalchemy import Select, and_, bindparam, event, false, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api.audit import chain
-from api.audit.models import AuditEvent, AuditSubject
+from api.audit import sealer
+from api.audit.models import AnonymousRefusalCount, AuditEvent, AuditSubject
 from api.auth.models import UserArea
 from api.auth.policy import Grant, Scope
 from api.db import utcnow
+from api.observability import request_ids
 from api.regions import codes
 from api.vocabularies.codes import RegionLevel
 
 PENDING = "audit_pending"
+# the events a request seals at most beside its own, so a backlog never slows one request much
+SEAL_WITH_REQUEST = 200
 # which path parameter names which kind of subject
 SUBJECT_PARAMETERS = {"case_id": "case", "referral_id": "referral", "child_id": "child",
                       "user_id": "user", "token_id": "token", "code": "agency"}
@@ -34,7 +40,8 @@ def note_shown(**ids_by_kind) -> None:
 def record(session: Session, *, principal, action: str, outcome: str,
            subject_type: str | None = None, subject_id: str | None = None,
            details: dict | None = None, shown: dict | None = None) -> None:
-    """Queue an event; it is chained and stored when SESSION commits, or not at all.
+    """Queue an event; it is stored when SESSION commits, or not at all, and sealed into
+    the chain after that (api/audit/sealer.py).
 
     SHOWN ({kind: ids}) names what the answer showed besides the subject; the ids go into
     the details (covered by the chain) and are indexed for access logs."""
@@ -52,14 +59,19 @@ def record(session: Session, *, principal, action: str, outcome: str,
 
 
 @event.listens_for(Session, "before_commit")
-def _chain_pending(session: Session) -> None:
+def _append_pending(session: Session) -> None:
+    # appended unsealed and without a lock: requests commit side by side, and the sealer
+    # (api/audit/sealer.py) chains what they committed; SQLite's single writer seals here
     pending = session.info.pop(PENDING, None)
     if pending:
-        chain.append(session, pending)
+        session.add_all(pending)
+        session.flush()
         session.add_all(AuditSubject(event_id=event.id, subject_type=kind, subject_id=subject)
                         for event in pending
                         for kind, ids in event.details.get("shown", {}).items()
                         for subject in ids if subject != event.subject_id)
+        if session.get_bind().dialect.name == "sqlite":
+            sealer.seal_before_commit(session, batch=SEAL_WITH_REQUEST)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -67,12 +79,39 @@ def _forget_pending(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
+def count_anonymous_refusal(session: Session, *, source: str | None) -> None:
+    """Count one request refused for want of credentials from SOURCE (an address) in the
+    current hour: one row per source and hour, however many arrive (an upsert, so racing
+    workers add up instead of colliding)."""
+    now = utcnow()
+    session.execute(_refusal_upsert(session.get_bind().dialect.name), {
+        "source": (source or "unknown")[:45],
+        "window_start": now.replace(minute=0, second=0, microsecond=0), "last_at": now})
+
+
+@cache
+def _refusal_upsert(dialect: str):
+    counts = AnonymousRefusalCount.__table__
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(counts).values(source=bindparam("source"),
+                                      window_start=bindparam("window_start"), refusals=1,
+                                      last_at=bindparam("last_at"))
+    return statement.on_conflict_do_update(
+        index_elements=[counts.c.source, counts.c.window_start],
+        set_={"refusals": counts.c.refusals + 1, "last_at": statement.excluded.last_at})
+
+
+def anonymous_refusals(session: Session, *, since) -> tuple[int, int]:
+    """(refusals, sources) counted in the hours from SINCE on."""
+    return tuple(session.execute(
+        select(func.coalesce(func.sum(AnonymousRefusalCount.refusals), 0),
+               func.count(func.distinct(AnonymousRefusalCount.source)))
+        .where(AnonymousRefusalCount.window_start >= since)).one())
+
+
 def request_id() -> str:
-    if "request_id" not in g:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if 0 < len(given) <= 64 and given.isprintable() \
-            else str(uuid.uuid4())
-    return g.request_id
+    """The request's id, as echoed in X-Request-ID (api/observability/request_ids.py)."""
+    return request_ids.request_id()
 
 
 def name_subject(kind: str, subject_id: str) -> None:

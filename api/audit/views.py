@@ -18,6 +18,7 @@ class AuditEvents(MethodView):
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.doc(operationId="listAuditEvents")
     def get(self, filters, *, grant):
         """Audit events, newest first
 
@@ -33,6 +34,7 @@ class ChildAccessLog(MethodView):
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate(SelectPage, page_size=50, max_page_size=100)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="listChildAccessLog")
     def get(self, child_id, *, grant):
         """Who saw or changed this child's data, and when: the child, its cases and their
         referrals (a data subject's request, UU PDP 27/2022)"""
