@@ -3,9 +3,10 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from api.crypto import EncryptedString
 from api.db import Base, UtcDateTime, code_enum, created_at_column, uuid_pk
 from api.vocabularies.codes import Role
 
@@ -20,6 +21,11 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at_column()
+    # where alerts reach the user (DESIGN §8), encrypted at rest as identity numbers are
+    email: Mapped[str | None] = mapped_column(EncryptedString, default=None)
+    phone: Mapped[str | None] = mapped_column(EncryptedString, default=None)
+    # the language of the user's alerts: "id" (Bahasa Indonesia) or "en"
+    language: Mapped[str] = mapped_column(String(2), default="id", server_default=text("'id'"))
 
     areas: Mapped[list["UserArea"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",

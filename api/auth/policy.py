@@ -45,6 +45,11 @@ class Operation(enum.StrEnum):
     AGENCY_LIST = "agency.list"
     AGENCY_CREATE = "agency.create"
     AGENCY_UPDATE = "agency.update"
+    AGENCY_DELIVERY_LIST = "agency.delivery.list"
+    AGENCY_DELIVERY_RETRY = "agency.delivery.retry"
+    AGENCY_WEBHOOK_TEST = "agency.webhook.test"
+    USER_UPDATE = "user.update"
+    ALERT_LIST_OWN = "alert.list_own"
 
 
 class Scope(enum.StrEnum):
@@ -123,6 +128,15 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     Operation.AGENCY_LIST: _grant(Role, Scope.ANY),
     Operation.AGENCY_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.AGENCY_UPDATE: _grant([Role.ADMIN], Scope.ANY),
+    # an agency's webhook deliveries: the admin who set the endpoint, and the agency itself
+    # (AGENCY: its own code only; any other agency's is answered 404)
+    Operation.AGENCY_DELIVERY_LIST: {Role.ADMIN: Scope.ANY, **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    Operation.AGENCY_DELIVERY_RETRY: {Role.ADMIN: Scope.ANY,
+                                      **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    Operation.AGENCY_WEBHOOK_TEST: {Role.ADMIN: Scope.ANY, **_grant(AGENCY_ROLES, Scope.AGENCY)},
+    Operation.USER_UPDATE: _grant([Role.ADMIN], Scope.ANY),
+    # everybody reads the alerts addressed to them, nobody anybody else's
+    Operation.ALERT_LIST_OWN: _grant(Role, Scope.ANY),
 }
 
 CASE_VIEWS: dict[Role, CaseView] = {
@@ -173,6 +187,13 @@ def check_token_issue(principal: Principal, *, holder_id, holder_role: Role) -> 
         f"Admins issue tokens only for machine accounts ({machines}) and for themselves; "
         f"a person (here: {holder_role.value}) logs in with their own password, so that "
         f"nobody acts under their name.")
+
+
+def covers_agency(grant: Grant, agency_code: str) -> bool:
+    """Whether GRANT reaches the agency AGENCY_CODE's own records (its deliveries): any
+    agency for an ANY grant, the caller's own under an AGENCY grant."""
+    return grant.scope is Scope.ANY or (grant.scope is Scope.AGENCY
+                                        and grant.principal.agency_code == agency_code)
 
 
 def in_areas(principal: Principal, village_code: str) -> bool:

@@ -6,8 +6,18 @@ from marshmallow import validate
 from api.fields import Pattern, Text, UtcTimestamp, digits
 from api.vocabularies.codes import Role
 
+LANGUAGES = ("id", "en")  # Bahasa Indonesia (the default), English
 
-class MeSchema(ma.Schema):
+
+class ContactFields(ma.Schema):
+    """Where and how a person's alerts reach them (DESIGN §8); stored encrypted."""
+
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    language = ma.fields.String(metadata={"description": "Language of alerts: id or en"})
+
+
+class MeSchema(ContactFields):
     id = ma.fields.UUID(attribute="user_id")
     username = ma.fields.String()
     role = ma.fields.Enum(Role, by_value=True)
@@ -15,7 +25,20 @@ class MeSchema(ma.Schema):
     agency = ma.fields.String(attribute="agency_code", allow_none=True)
 
 
-class UserSchema(ma.Schema):
+class ContactInput(ma.Schema):
+    """The contact fields as an admin sets them."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    email = ma.fields.Email(allow_none=True, validate=validate.Length(max=100))
+    # E.164 (+62…) as gateways want it
+    phone = Text(allow_none=True, validate=Pattern(r"^\+[1-9][0-9]{7,14}$",
+                                                   error="A number in E.164 form: +628…"))
+    language = ma.fields.String(validate=validate.OneOf(LANGUAGES))
+
+
+class UserSchema(ContactFields):
     """A user account (no password, no token)."""
 
     id = ma.fields.UUID()
@@ -27,7 +50,7 @@ class UserSchema(ma.Schema):
     created_at = UtcTimestamp()
 
 
-class UserCreateSchema(ma.Schema):
+class UserCreateSchema(ContactInput):
     class Meta:
         unknown = ma.RAISE
 
@@ -37,6 +60,29 @@ class UserCreateSchema(ma.Schema):
     area_codes = ma.fields.List(Text(validate=digits(2, 10, "A Kemendagri code.")),
                                 load_default=list)
     agency = Text(validate=validate.Length(max=32))
+
+
+class UserUpdateSchema(ContactInput):
+    """What an admin changes of a user: the contact fields (null removes one)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class AlertSchema(ma.Schema):
+    """An alert addressed to the caller, in the caller's language."""
+
+    id = ma.fields.UUID()
+    kind = ma.fields.String(metadata={"description": "case.urgent, case.triage_overdue, "
+                                      "referral.declined, referral.overdue, "
+                                      "referral.escalated, endpoint.failing"})
+    case_id = ma.fields.UUID(allow_none=True)
+    reference = ma.fields.String(allow_none=True)
+    deadline = UtcTimestamp(allow_none=True)
+    subject = ma.fields.String()
+    text = ma.fields.String()
+    link = ma.fields.String()
+    created_at = UtcTimestamp()
 
 
 class TokenCreateSchema(ma.Schema):

@@ -45,7 +45,8 @@ def new_token_value() -> str:
 
 
 def create_user(*, session: Session, username: str, role: Role, area_codes: list[str],
-                agency_code: str | None = None, password: str | None = None) -> User:
+                agency_code: str | None = None, password: str | None = None,
+                contact: dict | None = None) -> User:
     """Add a user after checking that role, areas and agency fit together and that the
     password, if any, keeps the rules of auth/passwords.py."""
     errors: dict[str, list[str]] = {}
@@ -71,6 +72,7 @@ def create_user(*, session: Session, username: str, role: Role, area_codes: list
         username=username, role=role, agency_code=agency_code,
         password_hash=_password_hasher.hash(password) if password else None,
         areas=[UserArea(region_code=code) for code in dict.fromkeys(area_codes)],
+        **(contact or {}),
     )
     session.add(user)
     session.flush()
@@ -119,6 +121,19 @@ def list_users() -> Select:
     return select(User).order_by(User.username)
 
 
+CONTACT_FIELDS = ("email", "phone", "language")
+
+
+def change_contact(*, session: Session, user: User, changes: dict) -> User:
+    """Set USER's e-mail, phone (None removes them) and alert language."""
+    if not changes:
+        raise InvalidInput({"_schema": ["Nothing to change: send email, phone or language."]})
+    for name, value in changes.items():
+        setattr(user, name, value)
+    session.flush()
+    return user
+
+
 def get_user(*, session: Session, user_id) -> User:
     user = session.get(User, user_id)
     if user is None:
@@ -148,6 +163,29 @@ def demo_token_value(*, secret_key: str, username: str) -> str:
     """A stable token for a demo user, so `lindung demo` can print it again on every run."""
     digest = hmac.new(secret_key.encode(), f"demo-token:{username}".encode(), hashlib.sha256)
     return TOKEN_PREFIX + digest.hexdigest()
+
+
+def demo_password_value(*, secret_key: str, username: str) -> str:
+    """A stable password for a demo user (four groups of four hex digits, typeable on a
+    phone), so `lindung demo` can print it again on every run."""
+    digest = hmac.new(secret_key.encode(), f"demo-password:{username}".encode(),
+                      hashlib.sha256).hexdigest()
+    return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
+
+
+def ensure_password(*, session: Session, user: User, password: str) -> None:
+    """Give USER the password PASSWORD (rules of auth/passwords.py) unless it is theirs
+    already."""
+    if user.password_hash is not None:
+        try:
+            if _password_hasher.verify(user.password_hash, password):
+                return
+        except argon2_exceptions.VerificationError:
+            pass
+    if problems := password_problems(password, username=user.username):
+        raise InvalidInput({"password": problems})
+    user.password_hash = _password_hasher.hash(password)
+    session.flush()
 
 
 def ensure_token(*, session: Session, user: User, value: str) -> None:

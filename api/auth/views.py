@@ -1,12 +1,13 @@
 """GET /me; password login and logout; users and tokens (admin)."""
 
-from flask import current_app
+from flask import current_app, g
 from flask.views import MethodView
 
 from api.auth import service
 from api.auth.bearer import BearerChallenge
 from api.auth.policy import Operation
 from api.auth.schemas import (
+    AlertSchema,
     IssuedTokenSchema,
     LoginSchema,
     MeSchema,
@@ -14,10 +15,14 @@ from api.auth.schemas import (
     TokenSchema,
     UserCreateSchema,
     UserSchema,
+    UserUpdateSchema,
 )
 from api.db import get_session, utcnow
 from api.errors import PROBLEM_JSON, ProblemSchema
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from api.outbox import messages
+from api.outbox import service as outbox
+from api.outbox.settings import OutboxSettings
 from api.rest import Blueprint, SelectPage
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The caller, users, tokens")
@@ -33,9 +38,41 @@ def _issued(token, value: str) -> dict:
 class Me(MethodView):
     @blp.requires(Operation.ME_READ)
     @blp.response(200, MeSchema)
+    @blp.doc(operationId="getMe")
     def get(self, *, grant):
-        """Who am I: role, areas and agency of the token's user"""
-        return grant.principal
+        """Who am I: role, areas, agency, and where alerts reach me"""
+        user = service.get_user(session=get_session(), user_id=grant.principal.user_id)
+        return {**vars(grant.principal),
+                **{name: getattr(user, name) for name in service.CONTACT_FIELDS}}
+
+
+class RenderedAlertPage(SelectPage):
+    """A page of alerts, each put into words in its reader's language."""
+
+    @property
+    def items(self):
+        user = service.get_user(session=get_session(), user_id=g.alert_reader)
+        public_url = OutboxSettings.from_environment().public_url
+        return [{**{name: getattr(alert, name) for name in
+                    ("id", "kind", "case_id", "reference", "deadline", "created_at")},
+                 **vars(messages.render(alert, language=user.language, public_url=public_url))}
+                for alert in super().items]
+
+
+@blp.route("/me/alerts")
+class MyAlerts(MethodView):
+    @blp.requires(Operation.ALERT_LIST_OWN)
+    @blp.response(200, AlertSchema(many=True))
+    @blp.paginate(RenderedAlertPage, page_size=50, max_page_size=100)
+    @blp.doc(operationId="listMyAlerts")
+    def get(self, *, grant):
+        """My alerts, newest first: emergencies, missed deadlines, declined referrals
+
+        Each names the case by its reference, says what happened, by when, and links to the
+        case; never a child's name, NIK, address or the narrative.
+        """
+        g.alert_reader = grant.principal.user_id  # the page renders in their language
+        return outbox.list_alerts(user_id=grant.principal.user_id)
 
 
 RATE_LIMIT_HEADERS = {
@@ -59,6 +96,7 @@ class AuthTokens(MethodView):
     @blp.alt_response(429, schema=ProblemSchema, content_type=PROBLEM_JSON,
                       description="Too many tries: wait for Retry-After",
                       headers={**RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS})
+    @blp.doc(operationId="logIn")
     def post(self, login):
         """Log in with a password: a session token
 
@@ -79,6 +117,7 @@ class AuthTokens(MethodView):
 
     @blp.requires(Operation.LOG_OUT_EVERYWHERE)
     @blp.response(204)
+    @blp.doc(operationId="logOutEverywhere")
     def delete(self, *, grant):
         """Log out everywhere: revoke every token of the caller's account
 
@@ -94,6 +133,7 @@ class AuthTokens(MethodView):
 class CurrentToken(MethodView):
     @blp.requires(Operation.LOG_OUT)
     @blp.response(204)
+    @blp.doc(operationId="logOut")
     def delete(self, *, grant):
         """Log out: revoke the token this request carries
 
@@ -109,6 +149,7 @@ class Users(MethodView):
     @blp.requires(Operation.USER_LIST)
     @blp.response(200, UserSchema(many=True))
     @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.doc(operationId="listUsers")
     def get(self, *, grant):
         """The user accounts (admin)"""
         return service.list_users()
@@ -119,12 +160,29 @@ class Users(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="createUser")
     def post(self, user, *, grant):
         """Add a user (admin); issue a token with POST /users/{id}/tokens"""
         created = service.create_user(session=get_session(), username=user["username"],
                                       role=user["role"], area_codes=user["area_codes"],
-                                      agency_code=user.get("agency"))
+                                      agency_code=user.get("agency"),
+                                      contact={name: user[name] for name in
+                                               service.CONTACT_FIELDS if name in user})
         return created, 201
+
+
+@blp.route("/users/<uuid:user_id>")
+class UserById(MethodView):
+    @blp.requires(Operation.USER_UPDATE)
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="updateUser")
+    def patch(self, changes, user_id, *, grant):
+        """Change where a user's alerts go: e-mail, phone, language (admin)"""
+        session = get_session()
+        user = service.get_user(session=session, user_id=user_id)
+        return service.change_contact(session=session, user=user, changes=changes)
 
 
 @blp.route("/users/<uuid:user_id>/tokens")
@@ -133,6 +191,7 @@ class UserTokens(MethodView):
     @blp.arguments(TokenCreateSchema, required=False)
     @blp.response(201, IssuedTokenSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="issueUserToken")
     def post(self, options, user_id, *, grant):
         """Issue an API token for a machine account or for yourself (admin)
 
@@ -151,6 +210,7 @@ class TokenById(MethodView):
     @blp.requires(Operation.TOKEN_REVOKE)
     @blp.response(200, TokenSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="revokeToken")
     def delete(self, token_id, *, grant):
         """Revoke a token at once (admin)"""
         return service.revoke_token(session=get_session(), token_id=token_id, now=utcnow())

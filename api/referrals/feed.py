@@ -22,6 +22,7 @@ from api.cases.schemas import HouseholdViewSchema
 from api.children.models import Child, Household, Measurement
 from api.db import undone, utcnow
 from api.errors import InvalidInput
+from api.outbox import service as outbox
 from api.referrals.models import Referral, ReferralFeedCounter
 from api.referrals.schemas import AgencyCaseViewSchema, AgencyChildViewSchema
 from api.vocabularies.codes import CaseStatus, Category
@@ -116,6 +117,11 @@ def settle(session: Session) -> None:
                                       strict=True):
             referral.sync_seq = position
             referral.updated_at = now
+        # the agencies holding an open referral are told too, after the feed (lock order)
+        for referral in referrals:
+            if referral.is_open:
+                outbox.record_referral_event(session=session, kind="case.updated",
+                                             referral=referral, now=now)
         session.flush()
         session.info.pop(PENDING, None)  # the positions themselves change no agency view
 

@@ -15,7 +15,8 @@ def test_me_describes_the_caller(client, make_user):
     caller = make_user("agency_officer", agency="DINSOS")
     response = client.get("/api/v1/me", headers=caller.headers)
     assert response.json == {"id": str(caller.id), "username": caller.username,
-                             "role": "agency_officer", "area_codes": [], "agency": "DINSOS"}
+                             "role": "agency_officer", "area_codes": [], "agency": "DINSOS",
+                             "email": None, "phone": None, "language": "id"}
 
 
 def test_tokens_are_stored_only_as_sha256(session, make_user):
