@@ -60,10 +60,12 @@ class DemoLogin:
     username: str
     role: Role
     token: str
+    password: str  # for the web app's login (/app/masuk)
 
 
 def load_demo(*, session: Session, secret_key: str, deadlines) -> list[DemoLogin]:
-    """Load (or top up) the demo data set; safe to run again. Returns each user's token."""
+    """Load (or top up) the demo data set; safe to run again. Returns each user's token and
+    password."""
     import_regions(session=session, rows=read_region_file(BUNDLED_REGIONS))
     logins = []
     users = {}
@@ -75,8 +77,11 @@ def load_demo(*, session: Session, secret_key: str, deadlines) -> list[DemoLogin
                                             agency_code=demo.agency)
         token = auth_service.demo_token_value(secret_key=secret_key, username=demo.username)
         auth_service.ensure_token(session=session, user=user, value=token)
+        password = auth_service.demo_password_value(secret_key=secret_key,
+                                                    username=demo.username)
+        auth_service.ensure_password(session=session, user=user, password=password)
         users[demo.username] = user
-        logins.append(DemoLogin(demo.username, demo.role, token))
+        logins.append(DemoLogin(demo.username, demo.role, token, password))
     reporter = users["demo_rt_head"]
     if session.scalar(select(Case.id).where(Case.reporter_id == reporter.id).limit(1)) is None:
         grant = _grant_of(reporter)
