@@ -3,7 +3,7 @@
 from flask import Flask
 
 from api import config as lindung_config
-from api import crypto, db, errors, http
+from api import crypto, db, errors, http, observability
 from api.audit import http as audit_http
 from api.auth import limits as login_limits
 from api.referrals import feed
@@ -39,6 +39,7 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
                      lookup_key=app.config["LOOKUP_KEY"])
     calendar.configure(app.config["TIMEZONE"])
     db.init_app(app, bind=bind)
+    observability.init_app(app)  # request ids, metrics
     audit_http.init_app(app)
     feed.init_app(app)  # after the audit hook, so it runs before it
     http.init_app(app)
@@ -47,6 +48,9 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     login_limits.init_app(app)
+    from api import web
+
+    app.register_blueprint(web.blp)  # after the login limits: its login form shares them
     return app
 
 

@@ -1,7 +1,6 @@
 """The `lindung` command."""
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -12,8 +11,27 @@ from api.vocabularies.codes import Role
 
 def _app():
     from api import create_app
+    from api.db import MissingDriver
 
-    return create_app()
+    try:
+        return create_app()
+    except MissingDriver as error:
+        _stop(error)
+
+
+def _upgrade(app) -> None:
+    from api.migrate import MigrationsMissing, upgrade
+
+    try:
+        upgrade(app.config["DATABASE_URL"])
+    except MigrationsMissing as error:
+        _stop(error)
+
+
+def _stop(error: Exception) -> None:
+    """One line saying what is wrong with the installation, exit status 2."""
+    click.echo(f"lindung: {error}", err=True)
+    sys.exit(2)
 
 
 def _session(app):
@@ -26,38 +44,32 @@ def main():
 
 
 @main.command()
-@click.option("--host", default=lambda: os.environ.get("LINDUNG_HOST", "127.0.0.1"),
-              show_default="127.0.0.1")
-@click.option("--port", type=int, default=lambda: int(os.environ.get("LINDUNG_PORT", 5000)),
-              show_default="5000")
-@click.option("--workers", type=int, default=lambda: int(os.environ.get(
-              "LINDUNG_WORKERS", min(4, 2 * (os.cpu_count() or 1) + 1))),
-              show_default="2 × cores + 1, at most 4")
+@click.option("--host", help="Address to listen on  [default: LINDUNG_HOST or 127.0.0.1]")
+@click.option("--port", type=int, help="Port  [default: LINDUNG_PORT or 5000]")
+@click.option("--workers", type=int,
+              help="Worker processes  [default: LINDUNG_WORKERS or 2 × cores + 1, at most 4]")
 def serve(host, port, workers):
-    """Serve the API with gunicorn (several worker processes)."""
-    from gunicorn.app.base import BaseApplication
-
-    from api.migrate import upgrade
+    """Serve the API with gunicorn (api/serving/gunicorn_conf.py; docs/observability.md)."""
+    # first: it prepares the metrics folder the workers share before prometheus_client loads
+    from api.serving import Server, gunicorn_conf
 
     app = _app()
-    upgrade(app.config["DATABASE_URL"])
+    _upgrade(app)
+    # no connection opened here may be shared with the forked workers
+    app.extensions["lindung.db"].bind.dispose()
 
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-            # the path without its query: a search (?q=) may hold a child's name
-            self.cfg.set("access_log_format", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')
-            self.cfg.set("timeout", 60)
-
-        def load(self):
-            return _app()
-
-    base = f"http://{host}:{port}/api/v1"
-    click.echo(f"Lindung serving on {base} with {workers} workers")
+    overrides = {}
+    if host is not None or port is not None:
+        default_host, _, default_port = gunicorn_conf.bind[0].rpartition(":")
+        overrides["bind"] = [f"{host or default_host}:{port or default_port}"]
+    if workers is not None:
+        overrides["workers"] = workers
+    address = overrides.get("bind", gunicorn_conf.bind)[0]
+    base = f"http://{address}/api/v1"
+    click.echo(f"Lindung serving on {base} with "
+               f"{overrides.get('workers', gunicorn_conf.workers)} workers")
     click.echo(f"  docs (Swagger UI): {base}/docs   spec: {base}/openapi.json")
-    Server().run()
+    Server(overrides).run()
 
 
 @main.group()
@@ -68,10 +80,8 @@ def db():
 @db.command("upgrade")
 def db_upgrade():
     """Migrate the database to the newest schema."""
-    from api.migrate import upgrade
-
     app = _app()
-    upgrade(app.config["DATABASE_URL"])
+    _upgrade(app)
     click.echo("database is up to date")
 
 
@@ -80,19 +90,20 @@ def demo():
     """Load the demo data (regions, one user per role, sample reports); prints the tokens."""
     from api.cases.sla import Deadlines
     from api.demo import load_demo
-    from api.migrate import upgrade
 
     app = _app()
-    upgrade(app.config["DATABASE_URL"])
+    _upgrade(app)
     with app.app_context(), _session(app) as session:
         logins = load_demo(
             session=session, secret_key=app.config["SECRET_KEY"],
             deadlines=Deadlines.from_config(app.config),
         )
         session.commit()
-    click.echo("Demo users and their API tokens (Authorization: Bearer <token>):")
+    click.echo("Demo users, their API tokens (Authorization: Bearer <token>) and passwords "
+               "(web app: /app/masuk):")
     for login in logins:
-        click.echo(f"  {login.role.value:<15} {login.username:<28} {login.token}")
+        click.echo(f"  {login.role.value:<15} {login.username:<28} {login.token}  "
+                   f"{login.password}")
 
 
 @main.group()
@@ -173,25 +184,121 @@ def regions_import(path):
     click.echo(f"{result.added} added, {result.renamed} renamed, {result.unchanged} unchanged")
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="Scan for missed deadlines, deliver everything "
+              "due, then exit.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4,
+              envvar="LINDUNG_WORKER_CONCURRENCY", show_default="4; 1 on SQLite",
+              help="Deliveries in flight at once (threads).")
+def worker(once, concurrency):
+    """Deliver webhooks and alerts from the outbox; stops gracefully on SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from api.cases.sla import Deadlines
+    from api.db import Database
+    from api.outbox.settings import OutboxSettings
+    from api.outbox.worker import Worker
+
+    app = _app()
+    database = app.extensions["lindung.db"]
+    if database.dialect == "postgresql":
+        # a pool of its own, without a ping before every short transaction (a dropped
+        # connection fails one claim or record, which the next round repeats)
+        database = Database(bind=create_engine(app.config["DATABASE_URL"],
+                                               hide_parameters=True,
+                                               pool_size=concurrency + 2))
+    deliverer = Worker(database, OutboxSettings.from_environment(),
+                       Deadlines.from_config(app.config))
+    with app.app_context():
+        if once:
+            deliverer.scan()
+            click.echo(f"{deliverer.drain()} deliveries tried")
+            return
+        if database.dialect == "sqlite":
+            concurrency = 1  # one writer: more threads would only queue for the lock
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo(f"worker {deliverer.name} delivering with {concurrency} thread(s)")
+        deliverer.run(stop, concurrency=concurrency)
+        click.echo("worker stopped")
+
+
 @main.group()
 def audit():
     """The audit trail."""
 
 
 @audit.command("verify")
-def audit_verify():
-    """Check the audit chain; exits 1 naming the first event that was changed, removed or
-    added."""
+@click.option("--checkpoints", "sources", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A checkpoint file, or a log holding checkpoint lines (repeatable); "
+                   "default: LINDUNG_AUDIT_CHECKPOINTS")
+@click.option("--show-key", is_flag=True,
+              help="Also print the public key the checkpoints are signed with.")
+def audit_verify(sources, show_key):
+    """Check the sealed audit chain with the audit key and against the signed checkpoints;
+    report the unsealed tail. Exits 1 when events were changed, removed or added."""
+    from api.audit import checkpoints
     from api.audit.chain import verify
 
     app = _app()
-    with app.app_context(), _session(app) as session:
-        verdict = verify(session)
-    if verdict.first_bad_id is not None:
-        click.echo(f"audit chain broken at event {verdict.first_bad_id}: {verdict.reason} "
-                   f"({verdict.checked} events before it are intact)", err=True)
+    if show_key:
+        click.echo(f"checkpoint signing key (Ed25519): {checkpoints.public_key_hex()}")
+    try:
+        points = [point for source in (sources or [checkpoints.path()]) if source
+                  for point in checkpoints.read(Path(source))]
+    except checkpoints.ForgedCheckpoint as error:
+        click.echo(f"audit checkpoints tampered with: {error}", err=True)
         sys.exit(1)
-    click.echo(f"audit chain intact: {verdict.checked} events")
+    # a reader: on SQLite the walk must not hold the write lock the server needs
+    with app.app_context(), app.extensions["lindung.db"].session(writes=False) as session:
+        verdict = verify(session, checkpoints=points)
+        refusals = _anonymous_refusals(session)
+    if not verdict.intact:
+        where = (f"event {verdict.first_bad_id} (seq {verdict.first_bad_seq})"
+                 if verdict.first_bad_id is not None else f"seq {verdict.first_bad_seq}")
+        click.echo(f"audit chain broken at {where}: {verdict.reason} ({verdict.checked} "
+                   "sealed events before it are intact)", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {verdict.checked} events sealed")
+    click.echo(f"checkpoints: {len(points)} read, the newest matched seq "
+               f"{verdict.checkpoint_seq}" if points else
+               "checkpoints: none read (the deletion of the newest events cannot be shown)")
+    oldest = (f", the oldest from {verdict.oldest_unsealed.isoformat(timespec='seconds')}"
+              if verdict.oldest_unsealed else "")
+    click.echo(f"unsealed: {verdict.unsealed} events{oldest}")
+    click.echo(refusals)
+
+
+def _anonymous_refusals(session) -> str:
+    from datetime import timedelta
+
+    from api.audit.service import anonymous_refusals
+    from api.db import utcnow
+
+    count, sources = anonymous_refusals(session, since=utcnow() - timedelta(days=1))
+    return f"anonymous refusals (401) in the last 24 hours: {count} from {sources} sources"
+
+
+@audit.command("seal")
+@click.option("--follow", is_flag=True, help="Keep sealing new events until stopped.")
+@click.option("--interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="Seconds between rounds with --follow.")
+def audit_seal(follow, interval):
+    """Seal the committed audit events into the hash chain and checkpoint its head. Safe in
+    several processes at once: one seals at a time; without --follow it waits for its turn,
+    so every event committed before it started is sealed when it ends."""
+    from api.audit import sealer
+
+    app = _app()
+    sessions = app.extensions["lindung.db"].session
+    if follow:
+        sealer.follow(sessions, interval=interval)
+    click.echo(f"sealed {sealer.seal_pending(sessions, wait=True)} audit events")
 
 
 @main.group()
@@ -228,7 +335,9 @@ def openapi():
                 default=Path("openapi/openapi.json"))
 def openapi_write(path):
     """Write the OpenAPI document to PATH (default openapi/openapi.json)."""
-    path.write_text(openapi_document(_app()))
+    document = openapi_document(_app())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document)
     click.echo(f"wrote {path}")
 
 

@@ -1,6 +1,7 @@
 """Configuration read from the environment (LINDUNG_*)."""
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,18 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def cors_origins(listed: str) -> list[str]:
+    """LINDUNG_CORS_ORIGINS, a comma-separated list of origins (https://portal.example.go.id,
+    http://localhost:8080) → the list; ValueError for anything but scheme://host[:port]
+    (a path, a wildcard or a pattern would let pages of other origins in)."""
+    origins = [origin.strip().rstrip("/") for origin in listed.split(",") if origin.strip()]
+    for origin in origins:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+            raise ValueError(f"LINDUNG_CORS_ORIGINS: {origin!r} is not an origin such as "
+                             "https://portal.example.go.id")
+    return origins
+
+
 def _hours(name: str, default: float) -> timedelta:
     return timedelta(hours=float(os.environ.get(name, default)))
 
@@ -68,6 +81,8 @@ def from_environment() -> dict:
         # a password login's token ends when unused this long, and this long after the login
         "SESSION_IDLE": _hours("LINDUNG_SESSION_IDLE_HOURS", 12),
         "SESSION_MAX_AGE": timedelta(days=float(os.environ.get("LINDUNG_SESSION_MAX_DAYS", 7))),
+        # web origins whose pages may call the API (api/http.py); none: no CORS at all
+        "CORS_ORIGINS": cors_origins(os.environ.get("LINDUNG_CORS_ORIGINS", "")),
         "API_TITLE": API_TITLE,
         "API_VERSION": API_VERSION,
         "OPENAPI_VERSION": OPENAPI_VERSION,

@@ -9,8 +9,12 @@ can wait for each other but never deadlock (PostgreSQL; SQLite has a single writ
 4. the case;
 5. the case's referrals (by id);
 6. the referral feed counter (referrals/feed.py: positions taken as a request ends);
-7. a month's statistics release (stats/release.py: an analyst's read, which holds no other);
-8. the audit chain (audit/chain.py), as a request ends.
+7. the outbox (outbox/service.py): events, deliveries and alerts are new rows, written after
+   the feed; a worker's claim locks pending deliveries (SKIP LOCKED) in a transaction that
+   holds nothing else, and an alert's unique key waits only for another alert's insert;
+8. a month's statistics release (stats/release.py: an analyst's read, which holds no other);
+9. the audit sealer's turn (audit/sealer.py): taken by a sealer in a transaction of its own,
+   after the request committed; a request's events themselves take no lock.
 
 Login-limit counters (auth/limits.py) are written in transactions of their own.
 
@@ -24,14 +28,20 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import current_app, g
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Uuid, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Uuid, create_engine, event, make_url
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from api.errors import NotFound, collision_problem, is_collision
+from api.errors import (
+    NotFound,
+    collision_problem,
+    is_collision,
+    is_unavailable,
+    unavailable_problem,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -101,8 +111,29 @@ def updated_at_column() -> Mapped[datetime]:
     return mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
+# the extra of setup.cfg that installs each database's driver
+DRIVER_EXTRAS = {"postgresql": ("PostgreSQL", "postgres")}
+
+
+class MissingDriver(RuntimeError):
+    """The database URL names a driver that is not installed; str() is one line saying
+    what to install."""
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for URL; SQLite gets WAL, foreign keys and a busy timeout. PostgreSQL
+    connections are pinged before use, so a pool recovers by itself after an outage.
+    Raises MissingDriver when URL's driver is not installed."""
+    try:
+        return _engine_for(url)
+    except ModuleNotFoundError as error:
+        backend = make_url(url).get_backend_name()
+        product, extra = DRIVER_EXTRAS.get(backend, (backend, None))
+        install = f"pip install 'lindung[{extra}]'" if extra else f"install {error.name}"
+        raise MissingDriver(f"{product} needs the driver {error.name}: {install}") from error
+
+
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         # hide_parameters: no statement parameter (a name, a NIK) ever reaches a log
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -211,10 +242,13 @@ def init_app(app, *, bind=None) -> None:
 def undone(session: Session, error: DBAPIError):
     """Roll back a request whose last step failed with ERROR, and undo what it had committed
     ahead (an Idempotency-Key claim); a collision (deadlock, serialization failure) answers
-    409 with Retry-After, anything else is raised."""
+    409 with Retry-After, an unreachable database 503 with Retry-After, anything else is
+    raised."""
     session.rollback()
     for undo in g.get("on_failed_commit", ()):
         undo()
+    if is_unavailable(error):
+        return current_app.make_response(unavailable_problem())
     if not is_collision(error):
         raise error
     return current_app.make_response(collision_problem())
@@ -228,6 +262,7 @@ def import_models() -> None:
     import api.cases.models
     import api.children.models
     import api.idempotency.models
+    import api.outbox.models
     import api.referrals.models
     import api.regions.models  # noqa: F401
     import api.stats.models  # noqa: F401

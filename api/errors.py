@@ -3,7 +3,8 @@
 import logging
 
 import marshmallow as ma
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,6 +55,20 @@ class PreconditionFailed(DomainError):
     status = 412
     slug = "precondition-failed"
     title = "Precondition failed"
+
+
+def changed_since_read(resource: str) -> str:
+    """The detail of a 412 for RESOURCE ('case', 'referral'): what happened and what to do."""
+    return (f"The {resource} changed since you read it: GET it again for the current ETag, "
+            "then retry with that ETag in If-Match.")
+
+
+def if_match_required(resource: str, *, star: bool = False) -> str:
+    """The detail of a 428 for RESOURCE: an update must name the version it was based on."""
+    start = ("If-Match: * names no version" if star
+             else "This update needs If-Match")
+    return (f"{start}: send the ETag of the {resource} as you last read it (GET it for the "
+            "current one), so that no change made since is overwritten.")
 
 
 class ProblemSchema(ma.Schema):
@@ -128,9 +143,26 @@ def http_problem(error: HTTPException):
                        detail="The request body is not valid JSON.",
                        errors=webargs_errors(data["messages"]), headers=headers)
     detail = data.get("message") or error.description or error.name
+    if detail == type(error).description and status in WHAT_TO_DO:
+        detail = WHAT_TO_DO[status]  # werkzeug's own text says what failed, not what to do
     if status >= 500:
-        detail = "The server could not complete the request; nothing was stored."
-    return problem(status, title=error.name, detail=detail, headers=headers)
+        detail = ("The server could not complete the request; nothing was stored. Retry "
+                  "later; should it happen again, report this answer's X-Request-ID.")
+    return problem(status, title=error.name, detail=detail, slug=HTTP_SLUGS.get(status),
+                   headers=headers)
+
+
+# problem types of the HTTP layer's own refusals that a client acts on
+HTTP_SLUGS = {412: "precondition-failed", 428: "precondition-required",
+              413: "body-too-large", 415: "unsupported-media-type"}
+# what to do, in place of werkzeug's default texts
+WHAT_TO_DO = {
+    404: "Nothing is at this URL: check the path against the API's documentation "
+         "(/api/v1/docs).",
+    405: "This URL does not answer this method; the Allow header lists the methods it does.",
+    406: "The API answers application/json (problems: application/problem+json); accept it.",
+    413: "The request body is larger than the API accepts (1 MiB); send a smaller one.",
+}
 
 
 def domain_problem(error: DomainError):
@@ -157,7 +189,35 @@ def collision_problem():
                    headers={"Retry-After": "1"})
 
 
+# Seconds a client waits before retrying while the database cannot be reached: long enough
+# for a restart or failover of PostgreSQL to finish, short enough for a person waiting.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when ERROR says the database could not be reached or used at all (connection
+    refused or lost, SQLite locked past its busy timeout, no pooled connection free): the
+    request stored nothing and may be retried; the pool reconnects by itself."""
+    if isinstance(error, PoolTimeout):
+        return True
+    return (isinstance(error, DBAPIError) and not is_collision(error)
+            and (error.connection_invalidated or isinstance(error, OperationalError)))
+
+
+def unavailable_problem():
+    """503: the database is out of reach for now; nothing was stored; retry after a while."""
+    return problem(503, slug="database-unavailable", title="Service unavailable",
+                   detail="The database cannot be reached at the moment; nothing was stored. "
+                          "Retry later.",
+                   headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})
+
+
 def unexpected_problem(error: Exception):
+    # an after-request hook's failure arrives wrapped in a 500 (Flask's handle_exception)
+    cause = getattr(error, "original_exception", None) or error
+    if is_unavailable(cause):
+        log.warning("database unavailable: %s", type(cause).__name__)
+        return unavailable_problem()
     if isinstance(error, HTTPException):
         return http_problem(error)
     if is_collision(error):

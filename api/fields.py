@@ -20,6 +20,19 @@ class UtcTimestamp(ma.fields.DateTime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class Derived(ma.fields.Nested):
+    """A read-only nested object computed from the object being dumped: FUNCTION(obj) gives
+    what the NESTED schema dumps (or None). Unlike a Function field, the OpenAPI document
+    names its schema, so generated clients get a typed object."""
+
+    def __init__(self, nested, function, **kwargs):
+        super().__init__(nested, dump_only=True, **kwargs)
+        self.function = function
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return self.function(obj)
+
+
 class Text(ma.fields.String):
     """Text from a person: no control characters, no broken UTF-16, not blank, trimmed."""
 

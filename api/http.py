@@ -1,14 +1,23 @@
-"""Request hygiene for every endpoint: body size, media type, JSON depth, NUL in the query,
-offline docs."""
+"""Request hygiene for every endpoint: body size, media type, JSON depth, NUL in the query;
+cross-origin calls (CORS) from the allowed origins; the offline docs."""
 
 import json
 
-from flask import request, send_from_directory
+from flask import request
+from flask_cors import CORS
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from api import docs
 from api.errors import InvalidInput
 
 MAX_BODY_BYTES = 1024 * 1024  # a report is a few kB; nothing needs more
+
+# what a page of an allowed origin may send and read (DESIGN §3)
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match",
+                        "Idempotency-Key", "X-Request-ID"]
+CORS_RESPONSE_HEADERS = ["ETag", "Location", "X-Pagination", "X-Request-ID", "Retry-After",
+                         "Idempotent-Replayed"]
+CORS_PREFLIGHT_MAX_AGE = 600  # seconds a browser may keep a preflight's answer
 
 
 def check_body():
@@ -16,6 +25,8 @@ def check_body():
     nested so deep that parsing it would exhaust the stack (a 500 otherwise)."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
         return
+    if request.blueprint == "web":
+        return  # the web app's pages post HTML forms (api/web/)
     if not request.is_json:
         raise UnsupportedMediaType(description="Send the body as application/json.")
     try:
@@ -37,15 +48,21 @@ def init_app(app) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.before_request(check_query)
     app.before_request(check_body)
-    _serve_swagger_ui_assets(app)
+    allow_cross_origin(app)
+    docs.init_app(app)
 
 
-def _serve_swagger_ui_assets(app) -> None:
-    """Swagger UI's scripts from the installed package, so /docs works without internet."""
-    from swagger_ui_bundle import swagger_ui_path
+def allow_cross_origin(app) -> None:
+    """CORS for the API (/api/…) to pages of the origins in CORS_ORIGINS
+    (LINDUNG_CORS_ORIGINS), and to no other; without any, no CORS header is ever sent.
 
-    prefix = app.config["OPENAPI_SWAGGER_UI_URL"]
-
-    @app.route(f"{prefix}<path:filename>", endpoint="swagger_ui_assets")
-    def swagger_ui_asset(filename):
-        return send_from_directory(swagger_ui_path, filename, max_age=86400)
+    Tokens travel in Authorization, never in cookies, so no credentials mode: a page of
+    an allowed origin must hold its user's token itself.
+    """
+    origins = app.config.get("CORS_ORIGINS") or []
+    if not origins:
+        return
+    CORS(app, resources={r"/api/.*": {"origins": list(origins)}},
+         allow_headers=CORS_REQUEST_HEADERS, expose_headers=CORS_RESPONSE_HEADERS,
+         methods=["GET", "POST", "PUT", "PATCH", "DELETE"], max_age=CORS_PREFLIGHT_MAX_AGE,
+         supports_credentials=False, always_send=False, send_wildcard=False)

@@ -10,6 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 os.environ.setdefault("LINDUNG_SECRET_KEY", "test-secret-key")
+# the checkpoints of rolled-back test transactions must not outlive them: log lines only,
+# unless a test names a file of its own
+os.environ.setdefault("LINDUNG_AUDIT_CHECKPOINTS", "")
 
 from api import create_app  # noqa: E402
 from api.auth import service as auth_service  # noqa: E402

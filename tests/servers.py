@@ -25,16 +25,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(directory: Path, name: str, *, workers: int = 3) -> Iterator[dict]:
-    """A served Lindung: {"base": its /api/v1 URL, "env": its environment, "tokens": the
-    demo users' tokens by username}."""
-    with database_of_its_own(directory, name) as url:
+def running_server(directory: Path, name: str, *, workers: int = 3,
+                   settings: dict | None = None,
+                   database_url: str | None = None) -> Iterator[dict]:
+    """A served Lindung: {"base": its /api/v1 URL, "env": its environment, "tokens" and
+    "passwords": the demo users' tokens and passwords by username}; SETTINGS are LINDUNG_*
+    variables for it. DATABASE_URL: a database the caller owns and may share between
+    servers, instead of one of its own."""
+    with _database(directory, name, database_url) as url:
         env = {**os.environ, "LINDUNG_DATABASE_URL": url, "LINDUNG_SECRET_KEY": "e2e-secret",
-               "LINDUNG_INSTANCE_PATH": str(directory / "instance")}
+               "LINDUNG_INSTANCE_PATH": str(directory / "instance"), **(settings or {})}
         demo = subprocess.run([LINDUNG, "demo"], env=env, capture_output=True, text=True,
                               check=True)
-        tokens = {line.split()[1]: line.split()[2] for line in
-                  demo.stdout[demo.stdout.index("Demo users"):].splitlines()[1:]}
+        demo_users = [line.split() for line in
+                      demo.stdout[demo.stdout.index("Demo users"):].splitlines()[1:]]
+        tokens = {fields[1]: fields[2] for fields in demo_users}
+        passwords = {fields[1]: fields[3] for fields in demo_users}
         port = _free_port()
         log = directory / "server.log"
         with log.open("wb") as output:
@@ -44,10 +50,20 @@ def running_server(directory: Path, name: str, *, workers: int = 3) -> Iterator[
         base = f"http://127.0.0.1:{port}/api/v1"
         try:
             _wait_for(f"{base}/health", process, log)
-            yield {"base": base, "env": env, "tokens": tokens, "log": log}
+            yield {"base": base, "env": env, "tokens": tokens, "passwords": passwords,
+                   "log": log}
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+@contextmanager
+def _database(directory: Path, name: str, shared_url: str | None) -> Iterator[str]:
+    if shared_url is not None:
+        yield shared_url
+        return
+    with database_of_its_own(directory, name) as url:
+        yield url
 
 
 def _wait_for(url, process, log, seconds=60):
@@ -58,7 +74,7 @@ def _wait_for(url, process, log, seconds=60):
         try:
             if requests.get(url, timeout=1).ok:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
             time.sleep(0.2)
     raise RuntimeError("server did not answer in time")
 

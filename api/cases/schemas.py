@@ -11,6 +11,7 @@ from api.fields import (
     UNIQUE_ITEMS,
     Count,
     Day,
+    Derived,
     Flag,
     Pattern,
     StrictSchema,
@@ -343,7 +344,7 @@ class CaseEventSchema(ma.Schema):
 
     id = ma.fields.Integer(metadata={"description": "Increases with every step"})
     at = UtcTimestamp()
-    actor = ma.fields.Function(lambda event: ActorSchema().dump(event))
+    actor = Derived(ActorSchema, lambda event: event)
     kind = ma.fields.String()
     from_status = code(CaseStatus, allow_none=True)
     to_status = code(CaseStatus, allow_none=True)

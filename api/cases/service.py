@@ -26,7 +26,14 @@ from api.children import names
 from api.children.models import Child, Household
 from api.crypto import lookup_hash
 from api.db import one_for
-from api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    PreconditionFailed,
+    changed_since_read,
+)
+from api.outbox import alerts
 from api.referrals.models import Referral
 from api.regions import calendar
 from api.regions import codes as region_codes
@@ -187,6 +194,7 @@ def _file(*, session, principal, case, deadlines, now, details) -> Case:
     timeline.record(session=session, case=case, kind="reported", actor=principal, at=now,
                     to_status=case.status, details={"source": case.source.value, **details})
     _link_possible_duplicates(session=session, case=case, now=now)
+    alerts.urgent_case(session=session, case=case, now=now)  # in this transaction (outbox)
     return case
 
 
@@ -240,7 +248,9 @@ def triage_case(*, session: Session, grant: Grant, case: Case, triage: dict,
         details={"risk_level": case.risk_level.value, "emergency": case.emergency,
                  "assigned_to": str(case.assigned_to) if case.assigned_to else None},
     )
-    return _flush(session, case)
+    _flush(session, case)
+    alerts.urgent_case(session=session, case=case, now=now)  # once per person (alerts.py)
+    return case
 
 
 def transition_case(*, session: Session, grant: Grant, case: Case, target: CaseStatus,
@@ -325,7 +335,7 @@ def _flush(session: Session, case: Case) -> Case:
     try:
         session.flush()
     except StaleDataError:
-        raise PreconditionFailed("The case was changed by someone else; reload it.") from None
+        raise PreconditionFailed(changed_since_read("case")) from None
     return case
 
 

@@ -18,7 +18,7 @@ from api.cases.schemas import (
 from api.cases.sla import Deadlines
 from api.db import get_session, utcnow
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from api.rest import Blueprint, SelectPage
+from api.rest import CREATED_WITH_ETAG_HEADERS, Blueprint, SelectPage
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 
@@ -58,6 +58,7 @@ class Cases(MethodView):
     @blp.arguments(CaseQuerySchema, location="query")
     @blp.response(200, CaseSchema(many=True))
     @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.doc(operationId="listCases")
     def get(self, filters, *, grant):
         """List the caller's cases: reporters their own reports, caseworkers their areas"""
         return service.list_cases(grant=grant, filters=filters, now=utcnow())
@@ -66,8 +67,9 @@ class Cases(MethodView):
     @idempotent
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(CaseReportSchema)
-    @blp.response(201, CaseSchema)
+    @blp.response(201, CaseSchema, headers=CREATED_WITH_ETAG_HEADERS)
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="reportCase")
     def post(self, report, *, grant):
         """Report a case of violence against a child or of stunting risk"""
         case = service.report_case(session=get_session(), grant=grant, report=report,
@@ -82,6 +84,7 @@ class CaseById(MethodView):
     @blp.etag
     @blp.response(200, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="getCase")
     def get(self, case_id, *, grant):
         """Read one case (reporter view or full view, by role)"""
         return answer_with(service.get_case(session=get_session(), grant=grant, case_id=case_id))
@@ -91,6 +94,7 @@ class CaseById(MethodView):
     @blp.arguments(CaseCorrectionSchema)
     @blp.response(200, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="updateCase")
     def patch(self, changes, case_id, *, grant):
         """Correct the facts of a report (If-Match required)"""
         case = checked_case(case_id, grant)
@@ -106,6 +110,7 @@ class CaseTriage(MethodView):
     @blp.response(200, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="triageCase")
     def post(self, triage, case_id, *, grant):
         """Triage a case: risk level, emergency, assigned caseworker (If-Match required)"""
         case = checked_case(case_id, grant)
@@ -122,6 +127,7 @@ class CaseTransitions(MethodView):
     @blp.response(200, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="transitionCase")
     def post(self, transition, case_id, *, grant):
         """Close a case (reason = closure_reason), reopen it (supervisors), or move it
         between in_service and monitoring (If-Match required)"""
@@ -138,6 +144,7 @@ class CaseTimeline(MethodView):
     @blp.response(200, CaseEventSchema(many=True))
     @blp.paginate(SelectPage, page_size=100, max_page_size=100)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="getCaseTimeline")
     def get(self, case_id, *, grant):
         """Every step of a case: who, when, from → to, note"""
         case = service.get_case(session=get_session(), grant=grant, case_id=case_id)

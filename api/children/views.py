@@ -23,6 +23,7 @@ class Measurements(MethodView):
     @blp.arguments(MeasurementInputSchema)
     @blp.response(201, MeasurementSchema)
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="recordMeasurement")
     def post(self, entry, *, grant):
         """Record a posyandu measurement: WHO z-scores, categories, and a stunting-risk case
         when the child screens positive"""
@@ -37,6 +38,7 @@ class ChildById(MethodView):
     @blp.requires(Operation.CHILD_READ)
     @blp.response(200, ChildSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="getChild")
     def get(self, child_id, *, grant):
         """A child of the caller's areas, with the latest measurement (and, for caseworkers,
         the child's cases)"""
@@ -49,6 +51,7 @@ class ChildMeasurements(MethodView):
     @blp.response(200, MeasurementSchema(many=True))
     @blp.paginate(SelectPage, page_size=100, max_page_size=100)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="listChildMeasurements")
     def get(self, child_id, *, grant):
         """A child's measurements, oldest first"""
         child = service.get_child(session=get_session(), grant=grant, child_id=child_id)

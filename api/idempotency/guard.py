@@ -11,6 +11,7 @@ from api.db import get_session, utcnow
 from api.errors import Conflict, InvalidInput
 from api.idempotency import service
 from api.idempotency.service import ClaimOutcome
+from api.observability import metrics
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -69,6 +70,7 @@ def idempotent(view):
         if claim.outcome is ClaimOutcome.IN_FLIGHT:
             raise Conflict("A request with this Idempotency-Key is still being processed.")
         if claim.outcome is ClaimOutcome.REPLAY:
+            metrics.count_idempotency_replay()
             return _replay(claim.record)
         # make the claim visible to concurrent requests before doing the work
         session.commit()

@@ -12,6 +12,7 @@ from api.children.schemas import MeasurementSchema
 from api.fields import (
     UNIQUE_ITEMS,
     Count,
+    Derived,
     Flag,
     Pattern,
     StrictSchema,
@@ -66,10 +67,11 @@ class AgencyCaseViewSchema(ma.Schema):
     rt = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)
     household = ma.fields.Nested(HouseholdViewSchema, allow_none=True)
-    latest_measurement = ma.fields.Function(
-        lambda case: (MeasurementSchema().dump(case.child.latest_measurement)
-                      if case.category is Category.STUNTING_RISK
-                      and case.child.latest_measurement else None),
+    latest_measurement = Derived(
+        MeasurementSchema,
+        lambda case: (case.child.latest_measurement
+                      if case.category is Category.STUNTING_RISK else None),
+        allow_none=True,
         metadata={"description": "For stunting-risk cases: the child's latest measurement"})
 
 
@@ -80,7 +82,7 @@ class ReferralSchema(ma.Schema):
 
     id = ma.fields.UUID()
     case_id = ma.fields.UUID()
-    case_reference = ma.fields.Function(lambda referral: referral.case.reference)
+    case_reference = ma.fields.String(attribute="case.reference", dump_only=True)
     agency = ma.fields.String(attribute="agency_code")
     service = code(Service)
     status = code(ReferralStatus)
@@ -150,7 +152,8 @@ class PlanItemSchema(ma.Schema):
     rule_description = ma.fields.String(attribute="proposal.rule_description")
     open_referral_id = ma.fields.Function(
         lambda item: str(item.existing.id) if item.existing else None,
-        metadata={"description": "Set when an open referral exists: routing skips it"})
+        metadata={"description": "Set when an open referral exists: routing skips it",
+                  "type": "string", "format": "uuid", "nullable": True})
 
 
 class AgeRangeSchema(StrictSchema):

@@ -15,8 +15,17 @@ from api.auth.policy import Grant, Scope
 from api.cases import timeline, workflow
 from api.cases.models import Case
 from api.cases.service import visible_to as cases_visible_to
+from api.cases.sla import Deadlines
 from api.db import one_for
-from api.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from api.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    PreconditionFailed,
+    changed_since_read,
+)
+from api.outbox import alerts
+from api.outbox import service as outbox
 from api.referrals import feed, routing
 from api.referrals.models import Referral, RoutingRule
 from api.referrals.workflow import Side, check_move
@@ -196,10 +205,12 @@ def _open_referral(*, session, grant, case, agency, service, rule_id, due_in, no
         session.flush()
     except IntegrityError:
         # the unique index on open referrals: someone routed this case at the same moment
-        raise PreconditionFailed("The case was routed by someone else; reload it.") from None
+        raise PreconditionFailed(changed_since_read("case")) from None
     timeline.record(session=session, case=case, kind="referral_created", actor=grant.principal,
                     at=now, referral_id=referral.id, note=note,
                     details={"agency": agency, "service": service, "rule": rule_id})
+    outbox.record_referral_event(session=session, kind="referral.created", referral=referral,
+                                 now=now)
     return referral
 
 
@@ -211,7 +222,7 @@ def _case_referred(*, session, grant, case, now, kind, details, acted: bool):
     case.updated_at = now
     timeline.record(session=session, case=case, kind=kind, actor=grant.principal, at=now,
                     from_status=previous, to_status=case.status, details=details)
-    _flush(session, "The case was changed by someone else; reload it.")
+    _flush(session, changed_since_read("case"))
 
 
 # ---------- reading referrals ----------
@@ -266,8 +277,10 @@ def get_referral(*, session: Session, grant: Grant, referral_id: uuid.UUID,
 # ---------- moving a referral ----------
 
 def move_referral(*, session: Session, grant: Grant, referral: Referral, move: dict,
-                  now: datetime) -> Referral:
-    """Accept, decline, start, complete (the agency) or cancel (the case side)."""
+                  now: datetime, deadlines: Deadlines | None = None) -> Referral:
+    """Accept, decline, start, complete (the agency) or cancel (the case side); the agency
+    is told (referral.updated), and a decline alerts the case's caseworker (DEADLINES:
+    the response SLAs, by default the city's)."""
     side = Side.AGENCY if grant.scope is Scope.AGENCY else Side.CASE
     target = move["to"]
     check_move(referral.status, target, side, reason=move.get("reason"),
@@ -296,7 +309,12 @@ def move_referral(*, session: Session, grant: Grant, referral: Referral, move: d
                                 ("reason", "outcome", "external_reference") if move.get(name)}})
     _case_follows(session=session, grant=grant, case=case, declined=target is
                   ReferralStatus.DECLINED, now=now)
-    _flush(session, "The referral was changed by someone else; reload it.")
+    _flush(session, changed_since_read("referral"))
+    outbox.record_referral_event(session=session, kind="referral.updated", referral=referral,
+                                 now=now)
+    if target is ReferralStatus.DECLINED:
+        alerts.referral_declined(session=session, referral=referral,
+                                 deadlines=deadlines or Deadlines(), now=now)
     return referral
 
 

@@ -25,19 +25,10 @@ from api.referrals.schemas import (
     RoutingRuleSetSchema,
     RoutingRulesQuerySchema,
 )
-from api.rest import Blueprint
+from api.rest import CREATED_HEADERS, CURSOR_PAGING_HEADERS, Blueprint
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
                 description="Routing and referrals to agencies")
-
-CURSOR_HEADER = {
-    "X-Pagination": {
-        "description": 'JSON, e.g. {"next_cursor": "s42", "page_size": 50}: pass next_cursor '
-                       "as cursor to get what changed since; it is given also at the end of "
-                       "the feed, to poll later",
-        "schema": {"type": "string"},
-    }
-}
 
 
 def _referral_etag(referral: Referral) -> dict:
@@ -51,6 +42,7 @@ class RoutingPlan(MethodView):
     @blp.requires(Operation.CASE_ROUTING_PLAN_READ)
     @blp.response(200, PlanItemSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="getRoutingPlan")
     def get(self, case_id, *, grant):
         """Preview the referrals the routing rules propose for a case, and which rule
         proposes each"""
@@ -62,10 +54,12 @@ class RoutingPlan(MethodView):
 class Route(MethodView):
     @blp.requires(Operation.CASE_ROUTE)
     @blp.etag
-    @blp.arguments(NoBodySchema)
+    # no body, or an empty object: a client may send either
+    @blp.arguments(NoBodySchema, required=False)
     @blp.response(200, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="routeCase")
     def post(self, _nothing, case_id, *, grant):
         """Create the routing plan's referrals that are not open already; the case becomes
         referred (If-Match of the case required)"""
@@ -80,9 +74,10 @@ class ManualReferral(MethodView):
     @idempotent
     @blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(ManualReferralSchema)
-    @blp.response(201, ReferralSchema)
+    @blp.response(201, ReferralSchema, headers=CREATED_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="referCase")
     def post(self, referral, case_id, *, grant):
         """Refer a case by hand to an agency's service"""
         session = get_session()
@@ -100,7 +95,8 @@ class Referrals(MethodView):
     @blp.requires(Operation.REFERRAL_LIST)
     # unknown parameters refused: a client paging with page=2 would loop on page 1 forever
     @blp.arguments(ReferralQuerySchema, location="query", unknown=ma.RAISE)
-    @blp.response(200, ReferralSchema(many=True), headers=CURSOR_HEADER)
+    @blp.response(200, ReferralSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.doc(operationId="listReferrals")
     def get(self, query, *, grant):
         """Referrals in change order: caseworkers their areas', agencies their own. Sync by
         passing next_cursor back as cursor: every change comes once, in order"""
@@ -119,6 +115,7 @@ class ReferralById(MethodView):
     @blp.etag
     @blp.response(200, ReferralSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="getReferral")
     def get(self, referral_id, *, grant):
         """Read a referral; agencies also get the agency view of the case"""
         referral = service.get_referral(session=get_session(), grant=grant,
@@ -135,6 +132,7 @@ class ReferralTransitions(MethodView):
     @blp.response(200, ReferralSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="transitionReferral")
     def post(self, move, referral_id, *, grant):
         """Accept, decline (reason), start, complete (outcome) — the agency; cancel (reason)
         — the case side (If-Match required)"""
@@ -154,6 +152,7 @@ class RoutingRules(MethodView):
     # unknown parameters refused: a misspelt city must not fall back to the caller's own
     @blp.arguments(RoutingRulesQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, RoutingRuleSchema(many=True))
+    @blp.doc(operationId="getRoutingRules")
     def get(self, query, *, grant):
         """A city's routing rule set, in the order rules are applied (supervisors of the
         city; city may be left out when the caller's areas lie in one city)"""
@@ -164,6 +163,7 @@ class RoutingRules(MethodView):
     @blp.arguments(RoutingRuleSetSchema)
     @blp.arguments(RoutingRulesQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, RoutingRuleSchema(many=True))
+    @blp.doc(operationId="replaceRoutingRules")
     def put(self, rules, query, *, grant):
         """Replace a city's whole rule set at once; it is validated first and nothing changes
         when any rule is invalid. Other cities' rules are not touched"""

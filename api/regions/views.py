@@ -16,6 +16,7 @@ class Regions(MethodView):
     @blp.arguments(RegionQuerySchema, location="query")
     @blp.response(200, RegionSchema(many=True))
     @blp.paginate(SelectPage, page_size=100, max_page_size=100)
+    @blp.doc(operationId="listRegions")
     def get(self, query, *, grant):
         """List the regions under a parent code (kecamatan of a city, kelurahan of a kecamatan)"""
         return service.children_of(parent_code=query.get("parent"))

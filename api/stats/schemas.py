@@ -27,6 +27,13 @@ class KlaQuerySchema(ma.Schema):
             raise ma.ValidationError("Must not be before from.", "to")
 
 
+class KlaCsvQuerySchema(KlaQuerySchema):
+    """The query of GET /stats/kla.csv: the same, the format being given by the path."""
+
+    class Meta:
+        exclude = ("format",)
+
+
 def published_count() -> ma.fields.Integer:
     """A count that analysts get rounded (stats/disclosure.py)."""
     return ma.fields.Integer(metadata={"description": (
@@ -122,13 +129,28 @@ class ReferralOutcomeSchema(ma.Schema):
     completed_pct = ma.fields.Float(allow_none=True)
 
 
+class KlaAreaSchema(ma.Schema):
+    """The area the figures are of."""
+
+    code = ma.fields.String(metadata={"description": "Kemendagri code"})
+    name = ma.fields.String()
+    level = ma.fields.String(metadata={"description": "province, city, district or village"})
+
+
+class KlaPeriodSchema(ma.Schema):
+    """The days the figures cover, both included, in the area's calendar."""
+
+    from_ = ma.fields.String(data_key="from", attribute="from", metadata={"format": "date"})
+    to = ma.fields.String(metadata={"format": "date"})
+
+
 class KlaStatisticsSchema(ma.Schema):
     """Where an area stands on the way to zero cases of violence against children. Analysts
     get `disclosure`, `kecamatan_count`, `zero_violence_kecamatan` and `kecamatan` rows in
     place of the kelurahan figures, and no referral outcomes (docs/statistics-disclosure.md)."""
 
-    area = ma.fields.Dict()
-    period = ma.fields.Dict()
+    area = ma.fields.Nested(KlaAreaSchema)
+    period = ma.fields.Nested(KlaPeriodSchema)
     disclosure = ma.fields.Nested(KlaDisclosureSchema, metadata={"description": "Analysts only"})
     totals = ma.fields.Nested(KlaTotalsSchema)
     kelurahan_count = ma.fields.Integer(metadata={"description": "Not given to analysts"})

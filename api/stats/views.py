@@ -9,19 +9,24 @@ from api.regions import calendar
 from api.rest import Blueprint
 from api.stats import disclosure, service
 from api.stats.export import kecamatan_csv, kelurahan_csv
-from api.stats.schemas import KlaQuerySchema, KlaStatisticsSchema
+from api.stats.schemas import KlaCsvQuerySchema, KlaQuerySchema, KlaStatisticsSchema
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="KLA statistics")
+
+CSV_CONTENT = {"schema": {"type": "string", "description": "The kelurahan rows (analysts: the "
+                                                          "kecamatan rows), a header line first"}}
 
 
 @blp.route("/kla")
 class KlaStatistics(MethodView):
     @blp.requires(Operation.STATS_READ)
     @blp.arguments(KlaQuerySchema, location="query")
-    @blp.response(200, KlaStatisticsSchema, description="JSON, or CSV with Accept: text/csv")
-    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {
-        "type": "string", "description": "The kelurahan rows (analysts: the kecamatan rows), "
-                                         "a header line first"}}}}})
+    @blp.response(200, KlaStatisticsSchema, description="JSON, or CSV with Accept: text/csv "
+                                                          "or format=csv (generated clients: "
+                                                          "GET /stats/kla.csv)")
+    @blp.doc(responses={200: {"content": {"text/csv": CSV_CONTENT},
+                              "headers": {"Content-Disposition": "CONTENT_DISPOSITION"}}})
+    @blp.doc(operationId="getKlaStatistics")
     def get(self, query, *, grant):
         """How far each area is from zero cases: counts, days since the last violence case,
         SLA compliance and referral outcomes
@@ -33,20 +38,37 @@ class KlaStatistics(MethodView):
         total, row and share a sum or ratio of those published counts; a month's figures
         never change once released. The rules: docs/statistics-disclosure.md.
         """
-        session = get_session()
-        area = service.area_for(session=session, grant=grant, code=query["area"])
-        if suppresses_small_counts(grant.principal.role):
-            return _for_analyst(session, area, query)
-        period = service.period_of(first_day=query.get("from_"), last_day=query.get("to"),
-                                   zone=calendar.zone_of(area.code),
-                                   today=calendar.today_in(area.code))
-        figures = service.kla_statistics(session=session, area=area, period=period,
-                                         now=utcnow())
-        figures["kelurahan"] = [{**row, "suppressed": False} for row in figures["kelurahan"]]
-        if _wants_csv(query):
-            return _csv(kelurahan_csv(figures["kelurahan"], lang=query["lang"]), area,
-                        period.first_day, period.last_day)
-        return figures
+        return _statistics(query, grant)
+
+
+@blp.route("/kla.csv")
+class KlaStatisticsCsv(MethodView):
+    @blp.requires(Operation.STATS_READ)
+    @blp.arguments(KlaCsvQuerySchema, location="query")
+    @blp.doc(responses={200: {
+        "description": "The rows as CSV", "content": {"text/csv": CSV_CONTENT},
+        "headers": {"Content-Disposition": "CONTENT_DISPOSITION"}}})
+    @blp.doc(operationId="exportKlaStatisticsCsv")
+    def get(self, query, *, grant):
+        """The rows of GET /stats/kla as CSV: per kelurahan (analysts: per kecamatan), a
+        header line first, labels in lang"""
+        return _statistics({**query, "format": "csv"}, grant)
+
+
+def _statistics(query, grant):
+    session = get_session()
+    area = service.area_for(session=session, grant=grant, code=query["area"])
+    if suppresses_small_counts(grant.principal.role):
+        return _for_analyst(session, area, query)
+    period = service.period_of(first_day=query.get("from_"), last_day=query.get("to"),
+                               zone=calendar.zone_of(area.code),
+                               today=calendar.today_in(area.code))
+    figures = service.kla_statistics(session=session, area=area, period=period, now=utcnow())
+    figures["kelurahan"] = [{**row, "suppressed": False} for row in figures["kelurahan"]]
+    if _wants_csv(query):
+        return _csv(kelurahan_csv(figures["kelurahan"], lang=query["lang"]), area,
+                    period.first_day, period.last_day)
+    return figures
 
 
 def _for_analyst(session, area, query):

@@ -14,6 +14,7 @@ blp = Blueprint("vocabularies", __name__, url_prefix="/api/v1/vocabularies",
 class Vocabularies(MethodView):
     @blp.public
     @blp.response(200, VocabulariesSchema)
+    @blp.doc(operationId="getVocabularies")
     def get(self):
         """Every code list (categories, statuses, violence types, …) with labels"""
         return {

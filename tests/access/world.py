@@ -120,6 +120,35 @@ class World:
             assert response.status_code == 200
         return SEARCHES
 
+    # --- agency webhooks -------------------------------------------------------------------
+
+    @cached_property
+    def webhooks(self) -> dict[str, int]:
+        """DINSOS and DINKES with an endpoint and one pending delivery each: their ids."""
+        from api.agencies.models import Agency
+        from api.outbox.models import Delivery
+        from api.outbox.service import new_webhook_secret, record_event
+
+        deliveries = {}
+        for code in (OWN_AGENCY, OTHER_AGENCY):
+            agency = self.session.get(Agency, code)
+            agency.webhook_url = "http://127.0.0.1:9/lindung"
+            agency.webhook_secret = new_webhook_secret()
+            event = record_event(session=self.session, kind="webhook.test",
+                                 data={"agency": code}, agency=agency,
+                                 ordering_key=f"{code}:test")
+            deliveries[code] = self.session.query(Delivery).filter_by(event_id=event.id).one().id
+        self.session.commit()
+        return deliveries
+
+    @cached_property
+    def delivery(self) -> str:
+        """A pending webhook delivery to the caller's agency."""
+        return str(self.webhooks[OWN_AGENCY])
+
+    def out_of_scope_deliveries(self, scope: Scope) -> list[str]:
+        return [str(self.webhooks[OTHER_AGENCY])] if scope is Scope.AGENCY else []
+
     # --- users and tokens ------------------------------------------------------------------
 
     @cached_property
