@@ -1,6 +1,7 @@
 """The application factory."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import config as lindung_config
 from api import crypto, db, errors, http, observability
@@ -48,6 +49,12 @@ def create_app(config: dict | None = None, *, bind=None) -> Flask:
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     login_limits.init_app(app)
+    if app.config.get("PROXY_HOPS"):
+        # the client's address, not the proxy's: one address per RT head for the login
+        # limits, the right client_ip on audit events (werkzeug's ProxyFix, trusting exactly
+        # the configured number of hops)
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     from api import web
 
     app.register_blueprint(web.blp)  # after the login limits: its login form shares them

@@ -83,6 +83,9 @@ def from_environment() -> dict:
         "SESSION_MAX_AGE": timedelta(days=float(os.environ.get("LINDUNG_SESSION_MAX_DAYS", 7))),
         # web origins whose pages may call the API (api/http.py); none: no CORS at all
         "CORS_ORIGINS": cors_origins(os.environ.get("LINDUNG_CORS_ORIGINS", "")),
+        # proxies in front that set X-Forwarded-For/-Proto (0: clients connect directly); the
+        # client's address then counts for login limits, the audit log and /metrics
+        "PROXY_HOPS": int(os.environ.get("LINDUNG_PROXY_HOPS", "0")),
         "API_TITLE": API_TITLE,
         "API_VERSION": API_VERSION,
         "OPENAPI_VERSION": OPENAPI_VERSION,

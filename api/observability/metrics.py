@@ -169,6 +169,12 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
+def _forwarded() -> bool:
+    """True when a proxy passed the request on: behind a proxy on this machine every caller
+    looks local, so without a token a forwarded request is refused."""
+    return any(name in request.headers for name in ("X-Forwarded-For", "Forwarded", "X-Real-IP"))
+
+
 def metrics_view():
     """The metrics, to a scraper holding LINDUNG_METRICS_TOKEN as a bearer token; without a
     token configured, to callers on this machine only (401 / 403 otherwise)."""
@@ -180,7 +186,7 @@ def metrics_view():
             return problem(401, title="Unauthorized",
                            detail="Send the metrics token as a bearer token.",
                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    elif not _is_loopback(request.remote_addr):
+    elif not _is_loopback(request.remote_addr) or _forwarded():
         return problem(403, title="Forbidden",
                        detail="Metrics are served to this machine only unless "
                               "LINDUNG_METRICS_TOKEN is set.")

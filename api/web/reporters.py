@@ -24,6 +24,7 @@ from flask_babel import gettext
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from api.audit.service import name_subject
 from api.auth.policy import Operation, Principal
 from api.cases import service as case_service
 from api.cases.schemas import CaseReportSchema, CaseSchema
@@ -64,7 +65,7 @@ STATIC = blp.static_folder
 @blp.route("/lapor", methods=["GET"])
 def report():
     """The report form."""
-    grant = grant_for(Operation.CASE_CREATE)
+    grant = grant_for(Operation.CASE_CREATE, acting=False)
     return _report_form(grant.principal)
 
 
@@ -89,6 +90,7 @@ def _file_report(grant) -> Response:
                                         now=utcnow())
     except InvalidInput as error:
         return _refused(error.errors, forms.REPORT_LABELS, _report_form, grant.principal)
+    name_subject("case", str(case.id))  # the answer may be a redirect: the audit event names it
     if wants_json():
         shown = CaseSchema().dump(case)
         answer = jsonify(id=shown["id"], reference=shown["reference"],
@@ -122,7 +124,7 @@ def _report_form(principal: Principal, *, errors=None, values=None) -> str:
 @blp.route("/timbang", methods=["GET"])
 def weighing():
     """The weighing form of posyandu cadres."""
-    grant = grant_for(Operation.MEASUREMENT_CREATE)
+    grant = grant_for(Operation.MEASUREMENT_CREATE, acting=False)
     return _weighing_form(grant.principal)
 
 
@@ -148,6 +150,7 @@ def _record_weighing(grant) -> Response:
     except InvalidInput as error:
         return _refused(error.errors, forms.MEASUREMENT_LABELS, _weighing_form,
                         grant.principal)
+    name_subject("measurement", str(measurement.id))
     result = _weighing_result(MeasurementSchema().dump(measurement))
     if wants_json():
         answer = jsonify(result)

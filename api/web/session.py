@@ -54,6 +54,9 @@ def sign_in(*, username: str, password: str) -> bool:
         return False
     _, value = service.start_session(session=db_session, user=user, now=utcnow(),
                                      lifetime=current_app.config["SESSION_MAX_AGE"])
+    replaced = signed_in()
+    if replaced is not None:  # someone else's (or an older) session on this browser ends
+        service.revoke_token(session=db_session, token_id=replaced.token_id, now=utcnow())
     session.clear()  # a new session: nothing (not even a CSRF secret) survives a login
     session[TOKEN] = value
     return True
@@ -100,13 +103,17 @@ def signed_in() -> Principal | None:
     return g.principal
 
 
-def grant_for(operation: Operation) -> Grant:
+def grant_for(operation: Operation, *, acting: bool = True) -> Grant:
     """The signed-in person's grant for OPERATION, as the API's guard makes it: NotSignedIn
-    without a session, Forbidden (403) when the policy gives the role none."""
+    without a session, Forbidden (403) when the policy gives the role none. ACTING False:
+    the page only shows the form of OPERATION; access is decided alike, but the request's
+    audit event does not claim the operation was done."""
     principal = signed_in()
     if principal is None:
         raise NotSignedIn("Sign in first.")
-    grant = g.grant = decide(principal, operation)
+    grant = decide(principal, operation)
+    if acting:
+        g.grant = grant
     g.case_view = CASE_VIEWS.get(principal.role)
     return grant
 

@@ -5,6 +5,7 @@ refusals are counted."""
 import pytest
 from sqlalchemy import select
 
+from api import create_app
 from api.audit.models import AnonymousRefusalCount, AuditEvent
 from tests.conftest import BALIKPAPAN, BANJARMASIN, LAMARU, MANGGAR, child_report
 
@@ -180,3 +181,16 @@ def test_readers_of_the_audit_trail_see_how_many_a_list_showed_not_which(client,
         [event] = client.get("/api/v1/audit-events", query_string={
             "actor_id": str(staff.id), "action": "case.list"}, headers=reader.headers).json
         assert event["details"]["shown"] == {"case": 1, "child": 1}
+
+
+@pytest.mark.parametrize("hops, recorded", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_the_client_address_behind_the_configured_proxies_is_recorded(
+        connection, database_url, session, make_user, hops, recorded):
+    # with LINDUNG_PROXY_HOPS the client's address counts, not the proxy's; without it a
+    # forwarded address (anyone can send the header) is not believed
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "PROXY_HOPS": hops},
+                     bind=connection)
+    staff = make_user("caseworker", [BALIKPAPAN])
+    app.test_client().get("/api/v1/me", headers={**staff.headers,
+                                                 "X-Forwarded-For": "203.0.113.9"})
+    assert _events(session, actor_id=staff.id)[-1].client_ip == recorded

@@ -145,3 +145,13 @@ def test_registered_collector_is_scraped(client):
     finally:
         metrics._collectors.remove(backlog)
     assert [s.value for s in samples(text) if s.name == "lindung_test_backlog"] == [7]
+
+
+@pytest.mark.parametrize("forwarded", [{"X-Forwarded-For": "203.0.113.9"},
+                                       {"Forwarded": "for=203.0.113.9"},
+                                       {"X-Real-IP": "203.0.113.9"}])
+def test_metrics_are_refused_to_a_caller_a_local_proxy_passed_on(client, forwarded):
+    # behind a proxy on this machine every caller's address is the proxy's, a local one
+    response = client.get("/metrics", headers=forwarded)
+    assert response.status_code == 403
+    assert "lindung_" not in response.get_data(as_text=True)

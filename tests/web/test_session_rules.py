@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from api.audit.models import AuditEvent
 from api.auth import service as auth_service
+from api.auth.models import ApiToken
 from api.cases.models import Case
 from api.vocabularies.codes import Role
 
@@ -104,3 +106,27 @@ def test_a_report_outside_the_reporters_areas_is_refused(client, session, report
         "child.sex": "female", "child.age_years": "2"})
     assert answer.status_code == 403
     assert _cases(session) == before
+
+
+def test_a_new_login_ends_the_session_it_replaces(client, session, reporter):
+    _log_in(client, reporter.username)
+    replaced = session.scalars(select(ApiToken).where(ApiToken.user_id == reporter.id)).one()
+    _log_in(client, reporter.username)
+    session.refresh(replaced)
+    assert replaced.revoked_at is not None
+    assert client.get("/app/laporan-saya").status_code == 200
+
+
+def test_a_report_filed_from_the_form_names_its_case_in_the_audit_log(client, session,
+                                                                       reporter):
+    _log_in(client, reporter.username)
+    token = _csrf(client.get("/app/lapor").get_data(as_text=True))
+    answer = client.post("/app/lapor", data={  # no script: the answer is a redirect
+        "csrf_token": token, "category": "stunting_risk", "village_code": MANGGAR,
+        "child.name": "Sari", "child.sex": "female", "child.age_years": "2"})
+    assert answer.status_code == 303
+    case_id = session.scalars(select(Case.id).where(Case.reporter_id == reporter.id)).one()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.actor_id == reporter.id,
+                                                      AuditEvent.action == "case.create")).all()
+    assert [(e.subject_type, e.subject_id) for e in events] == [("case", str(case_id))], \
+        [(e.action, e.subject_type, e.subject_id, e.outcome) for e in events]
