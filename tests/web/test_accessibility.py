@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import fill_report
+from tests.web.conftest import fill_report, own_cases
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
@@ -50,3 +50,10 @@ def test_axe_finds_a_violation_when_there_is_one(open_page):
     page.evaluate("""() => document.querySelector("main").append(
         Object.assign(document.createElement("input"), {type: "text"}))""")
     assert any(violation.startswith("label:") for violation in serious_violations(page))
+
+
+def test_case_file_has_no_serious_accessibility_violation(open_page, server):
+    case = own_cases(server, "demo_supervisor")[0]
+    page = open_page("demo_caseworker")
+    assert page.goto(f"/app/kasus/{case['id']}").status == 200
+    assert serious_violations(page) == []
