@@ -24,6 +24,7 @@ def N_(text: str) -> str:
 
 
 REPORT_LABELS = {
+    "source": lazy_gettext("Laporan diterima melalui"),
     "category": lazy_gettext("Jenis laporan"),
     "violence_types": lazy_gettext("Bentuk kekerasan"),
     "tags": lazy_gettext("Perundungan"),

@@ -25,7 +25,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from api.audit.service import name_subject
-from api.auth.policy import Operation, Principal
+from api.auth.policy import REPORTERS, Operation, Principal
 from api.cases import service as case_service
 from api.cases.schemas import CaseReportSchema, CaseSchema
 from api.cases.sla import Deadlines
@@ -111,8 +111,12 @@ def my_report(case_id):
 
 
 def _report_form(principal: Principal, *, errors=None, values=None) -> str:
+    # staff say how the report came in; a reporter's source follows from the role
+    sources = [] if principal.role in REPORTERS else [
+        (source.value, label(source)) for source in case_service.STAFF_SOURCES]
     return render_template(
         "reporters/report.html", villages=_villages(principal), errors=errors or {},
+        sources=sources,
         values=values or {}, labels=forms.REPORT_LABELS, today=_today(principal),
         categories=list(Category), violence_types=list(ViolenceType),
         places=list(IncidentPlace), relations=list(PerpetratorRelation), sexes=list(Sex),

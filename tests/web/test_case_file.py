@@ -68,3 +68,20 @@ def test_another_reporter_gets_not_found(signed_in, reported):
 def test_without_a_session_the_login_comes_first(client, reported):
     page = client.get(f"/app/kasus/{reported['id']}")
     assert page.status_code == 302 and page.headers["Location"].startswith("/app/masuk")
+
+
+def test_a_caseworker_reports_from_the_form_saying_how_it_came_in(signed_in, session):
+    browser = signed_in(Role.CASEWORKER, [BALIKPAPAN])
+    form = browser.get("/app/lapor").get_data(as_text=True)
+    assert 'name="source"' in form
+    answer = browser.post("/app/lapor", headers={"Accept": "application/json",
+                                                 "X-CSRFToken": _csrf(form)}, data={
+        "source": "hotline", "category": "stunting_risk", "village_code": MANGGAR,
+        "child.name": "Sari", "child.sex": "female", "child.age_years": "2"})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["reference"].startswith("KS-6471-")
+
+
+def test_a_reporter_is_not_asked_how_the_report_came_in(signed_in):
+    form = signed_in(Role.RT_HEAD, [MANGGAR]).get("/app/lapor").get_data(as_text=True)
+    assert 'name="source"' not in form
