@@ -1,6 +1,7 @@
 """A served Lindung (gunicorn, demo data) and Debian's Chromium driven by Playwright, at a
 cheap phone's 360 × 640 screen."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,11 @@ def fill_report(page, *, child_name: str, birth_date: str = "2017-04-02"):
     page.get_by_label("Laki-laki").check()
     page.get_by_label("Tanggal lahir").fill(birth_date)
     page.get_by_label("Orang tua menganggur").check()
+
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token a page of the web app carries (form field or meta tag)."""
+    return re.search(r'name="csrf[-_]token" (?:value|content)="([^"]+)"', html).group(1)
 
 
 def own_cases(server, username: str) -> list[dict]:

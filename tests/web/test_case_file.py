@@ -1,7 +1,6 @@
 """The case file a staff alert links to (/app/kasus/<id>): the caller's view of the case,
 decided by the same policy as the API (Flask's test client, in-process)."""
 
-import re
 import uuid
 
 import pytest
@@ -9,12 +8,9 @@ import pytest
 from api.auth import service as auth_service
 from api.vocabularies.codes import Role
 from tests.conftest import BALIKPAPAN, BANJARMASIN, MANGGAR, child_report
+from tests.web.conftest import csrf_token_of
 
 PASSWORD = "pohon mangga di halaman"
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf[-_]token" (?:value|content)="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -26,7 +22,7 @@ def signed_in(app, session):
                                         password=PASSWORD)
         session.commit()
         browser = app.test_client()
-        token = _csrf(browser.get("/app/masuk").get_data(as_text=True))
+        token = csrf_token_of(browser.get("/app/masuk").get_data(as_text=True))
         assert browser.post("/app/masuk", data={"csrf_token": token, "username": user.username,
                                                 "password": PASSWORD}).status_code == 303
         return browser
@@ -75,7 +71,7 @@ def test_a_caseworker_reports_from_the_form_saying_how_it_came_in(signed_in, ses
     form = browser.get("/app/lapor").get_data(as_text=True)
     assert 'name="source"' in form
     answer = browser.post("/app/lapor", headers={"Accept": "application/json",
-                                                 "X-CSRFToken": _csrf(form)}, data={
+                                                 "X-CSRFToken": csrf_token_of(form)}, data={
         "source": "hotline", "category": "stunting_risk", "village_code": MANGGAR,
         "child.name": "Sari", "child.sex": "female", "child.age_years": "2"})
     assert answer.status_code == 201, answer.json

@@ -1,7 +1,6 @@
 """The web session and forms in-process (Flask's test client): cookies, expiry, redirects,
 refused fields and the English sentences."""
 
-import re
 import uuid
 from datetime import timedelta
 
@@ -13,13 +12,10 @@ from api.auth import service as auth_service
 from api.auth.models import ApiToken
 from api.cases.models import Case
 from api.vocabularies.codes import Role
+from tests.web.conftest import csrf_token_of
 
 PASSWORD = "pohon mangga di halaman"
 MANGGAR = "6471011001"
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf[-_]token" (?:value|content)="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -31,7 +27,7 @@ def reporter(session):
 
 
 def _log_in(client, username, *, next_page=None):
-    token = _csrf(client.get("/app/masuk").get_data(as_text=True))
+    token = csrf_token_of(client.get("/app/masuk").get_data(as_text=True))
     path = "/app/masuk" + (f"?next={next_page}" if next_page else "")
     return client.post(path, data={"csrf_token": token, "username": username,
                                    "password": PASSWORD})
@@ -72,7 +68,7 @@ def test_a_revoked_session_ends(client, session, reporter):
 
 def test_an_unknown_form_field_is_refused_and_nothing_is_stored(client, session, reporter):
     _log_in(client, reporter.username)
-    token = _csrf(client.get("/app/lapor").get_data(as_text=True))
+    token = csrf_token_of(client.get("/app/lapor").get_data(as_text=True))
     before = _cases(session)
     answer = client.post("/app/lapor", headers={"Accept": "application/json",
                                                 "X-CSRFToken": token}, data={
@@ -85,7 +81,7 @@ def test_an_unknown_form_field_is_refused_and_nothing_is_stored(client, session,
 
 def test_errors_are_english_sentences_when_english_is_chosen(client, session, reporter):
     _log_in(client, reporter.username)
-    token = _csrf(client.get("/app/lapor?lang=en").get_data(as_text=True))
+    token = csrf_token_of(client.get("/app/lapor?lang=en").get_data(as_text=True))
     answer = client.post("/app/lapor", headers={"Accept": "application/json",
                                                 "X-CSRFToken": token}, data={
         "category": "violence", "village_code": MANGGAR, "child.name": "Sari",
@@ -98,7 +94,7 @@ def test_errors_are_english_sentences_when_english_is_chosen(client, session, re
 
 def test_a_report_outside_the_reporters_areas_is_refused(client, session, reporter):
     _log_in(client, reporter.username)
-    token = _csrf(client.get("/app/lapor").get_data(as_text=True))
+    token = csrf_token_of(client.get("/app/lapor").get_data(as_text=True))
     before = _cases(session)
     answer = client.post("/app/lapor", headers={"Accept": "application/json",
                                                 "X-CSRFToken": token}, data={
@@ -120,7 +116,7 @@ def test_a_new_login_ends_the_session_it_replaces(client, session, reporter):
 def test_a_report_filed_from_the_form_names_its_case_in_the_audit_log(client, session,
                                                                        reporter):
     _log_in(client, reporter.username)
-    token = _csrf(client.get("/app/lapor").get_data(as_text=True))
+    token = csrf_token_of(client.get("/app/lapor").get_data(as_text=True))
     answer = client.post("/app/lapor", data={  # no script: the answer is a redirect
         "csrf_token": token, "category": "stunting_risk", "village_code": MANGGAR,
         "child.name": "Sari", "child.sex": "female", "child.age_years": "2"})
