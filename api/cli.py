@@ -302,6 +302,39 @@ def audit_seal(follow, interval):
 
 
 @main.group()
+def stats():
+    """The KLA statistics' roll-ups (api/stats/rollups.py)."""
+
+
+@stats.command("rebuild")
+def stats_rebuild():
+    """Recompute the roll-ups from every case and referral, in one transaction. Run it when
+    nothing writes (the changes committed meanwhile would be missed)."""
+    from api.stats import rollups
+
+    app = _app()
+    with app.app_context(), app.extensions["lindung.db"].session() as session:
+        written = rollups.rebuild(connection=session.connection())
+        session.commit()
+    click.echo("rebuilt: " + ", ".join(f"{rows} rows in {table}"
+                                       for table, rows in written.items()))
+
+
+@stats.command("fold")
+def stats_fold():
+    """Collapse the roll-ups' delta rows into one row per key (safe while the service runs;
+    `lindung worker` does it every minute)."""
+    from api.stats import rollups
+
+    app = _app()
+    with app.app_context(), app.extensions["lindung.db"].session() as session:
+        folded = rollups.fold(connection=session.connection())
+        session.commit()
+    click.echo("folded: " + ", ".join(f"{table} {before} rows into {after}"
+                                      for table, (before, after) in folded.items()))
+
+
+@main.group()
 def keys():
     """Encryption keys of identity numbers (see api/crypto.py)."""
 

@@ -17,6 +17,10 @@ can wait for each other but never deadlock (PostgreSQL; SQLite has a single writ
    after the request committed; a request's events themselves take no lock.
 
 Login-limit counters (auth/limits.py) are written in transactions of their own.
+The KLA roll-ups (stats/rollups.py) are rows appended in the flush of the change they
+follow, locking nothing another writer waits for: they take no place in the order. Folding
+them (`lindung stats fold`) deletes and rewrites roll-up rows in a transaction of its own,
+one fold at a time (an advisory lock that nothing else takes).
 
 A level may be skipped, never taken after a later one. Rows are locked FOR NO KEY UPDATE:
 the foreign-key checks of other writers (FOR KEY SHARE on a child, case or agency they

@@ -1,20 +1,22 @@
-"""Project layer over flask-smorest: problem+json errors, ETag on action POSTs, SQL paging,
-and the OpenAPI document's response headers, paging schema and typed fields."""
+"""Project layer over flask-smorest: problem+json errors, ETag on action POSTs, keyset paging
+of lists, and the OpenAPI document's response headers, paging schema and typed fields."""
 
+import functools
 import http
+import json
 
 import flask_smorest
+import marshmallow as ma
 from flask import request, url_for
-from flask_smorest.pagination import Page
 from flask_smorest.utils import prepare_response
-from sqlalchemy import Select, func, select
 from werkzeug.exceptions import HTTPException, PreconditionFailed, PreconditionRequired
 
-from api import docs
+from api import docs, paging
 from api.auth.bearer import guard
 from api.db import get_session
 from api.errors import (
     PROBLEM_JSON,
+    InvalidInput,
     ProblemSchema,
     changed_since_read,
     http_problem,
@@ -37,8 +39,12 @@ UNAVAILABLE_HEADERS = {"Retry-After": {"description": "Seconds to wait before re
 # response headers of a 201, for @blp.response(201, …, headers=…) (components: api/spec.py)
 CREATED_HEADERS = {"Location": "LOCATION"}
 CREATED_WITH_ETAG_HEADERS = {"Location": "LOCATION", "ETag": "CREATED_ETAG"}
-# X-Pagination of a list paged by cursor (page paging documents it by @blp.paginate)
+# X-Pagination of a list (Blueprint.keyset, the referral feed)
 CURSOR_PAGING_HEADERS = {"X-Pagination": "PAGINATION"}
+# the query parameters of paging itself: not part of what a cursor is bound to
+PAGING_PARAMETERS = ("cursor", "page", "page_size", "with_total")
+# rows skipped by page number beyond this are past any list's end: answered empty, unread
+MAX_PAGE_OFFSET = 2**31
 
 
 class Api(flask_smorest.Api):
@@ -138,6 +144,31 @@ class Blueprint(flask_smorest.Blueprint):
     def _document_pagination_metadata(self, spec, resp_doc):
         resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = "PAGINATION"
 
+    def keyset(self, *, page_size: int, max_page_size: int = 100, render=None):
+        """Page the Select the view returns by keyset (api/paging.py) and say so in
+        X-Pagination: `page_size`, `next_cursor` (null on the last page), `total` only when
+        `with_total=true` was asked (one COUNT). `page` is still taken, for clients paging by
+        number (it reads and skips the rows before the page); `cursor` is the way to page.
+
+        The cursor is bound to the caller and to the list: the endpoint, its path and every
+        query parameter but the paging ones. RENDER, if given, turns the page's rows into
+        what the schema dumps. Goes under @blp.response, with CURSOR_PAGING_HEADERS there.
+        """
+        query_schema = list_page_query_schema(page_size, max_page_size)
+
+        def decorator(view):
+            @functools.wraps(view)
+            def paged(*args, **kwargs):
+                *args, asked = args
+                listing = view(*args, **kwargs)
+                rows, metadata = _page_of(listing, asked, owner=kwargs["grant"].principal)
+                return (render(rows) if render else rows), {
+                    "X-Pagination": json.dumps(metadata)}
+
+            return self.arguments(query_schema, location="query")(paged)
+
+        return decorator
+
     @staticmethod
     def etag_of(etag_data) -> str:
         """The quoted ETag for ETAG_DATA, as check_etag will compute it."""
@@ -179,21 +210,47 @@ def _resource_of_request() -> str:
     return "resource"
 
 
-class SelectPage(Page):
-    """Pages a SQLAlchemy Select in the database: COUNT plus LIMIT/OFFSET."""
+def list_page_query_schema(page_size: int, max_page_size: int) -> ma.Schema:
+    """The paging query parameters of a list (DESIGN §3)."""
+    return ma.Schema.from_dict({
+        "cursor": ma.fields.String(validate=ma.validate.Length(max=2000), metadata={
+            "description": "The next_cursor of the previous page (X-Pagination), with the same "
+                           "filters and sort; none for the first page"}),
+        "page_size": ma.fields.Integer(load_default=page_size,
+                                       validate=ma.validate.Range(min=1, max=max_page_size)),
+        "page": ma.fields.Integer(validate=ma.validate.Range(min=1), metadata={
+            "description": "Page number, for clients paging by number (deep pages cost what "
+                           "they skip): page by cursor instead"}),
+        "with_total": ma.fields.Boolean(load_default=False, metadata={
+            "description": "Also count the whole list (`total` in X-Pagination): one more "
+                           "query, the cost of which grows with the list"}),
+    }, name="ListPageQuery")()
 
-    collection: Select
 
-    @property
-    def items(self):
-        if self.page_params.first_item >= self.page_params.item_count:
-            return []  # past the end; also keeps absurd page numbers out of SQL
-        query = self.collection.limit(self.page_params.page_size).offset(
-            self.page_params.first_item
-        )
-        return list(get_session().scalars(query))
-
-    @property
-    def item_count(self):
-        counted = select(func.count()).select_from(self.collection.order_by(None).subquery())
-        return get_session().scalar(counted)
+def _page_of(listing, asked: dict, *, owner) -> tuple[list, dict]:
+    """The requested page of LISTING (an ordered Select) and its X-Pagination."""
+    size, number = asked["page_size"], asked.get("page")
+    if number is not None and "cursor" in asked:
+        raise InvalidInput({"page": ["Page by cursor or by page number, not both."]})
+    offset = (number - 1) * size if number else 0
+    binding = {"list": request.endpoint, "path": request.view_args,
+               "query": sorted((name, value) for name, value in request.args.items(multi=True)
+                               if name not in PAGING_PARAMETERS)}
+    metadata = {"page_size": size}
+    if offset > MAX_PAGE_OFFSET:
+        rows, next_cursor, total = [], None, None
+    else:
+        page = paging.keyset_page(get_session(), listing, cursor=asked.get("cursor"),
+                                  size=size, owner=owner.user_id, binding=binding,
+                                  with_total=asked["with_total"], offset=offset)
+        rows, next_cursor, total = page.rows, page.next_cursor, page.total
+    metadata["next_cursor"] = next_cursor
+    if number:
+        metadata.update(page=number, first_page=1)
+        if number > 1:
+            metadata["previous_page"] = number - 1
+        if next_cursor:
+            metadata["next_page"] = number + 1
+    if asked["with_total"]:
+        metadata["total"] = total
+    return rows, metadata

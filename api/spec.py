@@ -52,8 +52,9 @@ HEADER_COMPONENTS = {
 
 PAGINATION_HEADER = {
     "description": "This page of the list, as a JSON object (see the PaginationMetadata "
-                   "schema): page paging gives page, page_size and the page numbers around "
-                   "it; cursor paging gives next_cursor and page_size.",
+                   "schema): page_size and next_cursor (null on the last page), the total "
+                   "only when asked for with `with_total=true`, and the page numbers when "
+                   "paging by `page`.",
     "schema": {"type": "string"},
     "x-json-schema": {"$ref": "#/components/schemas/PaginationMetadata"},
 }
@@ -71,21 +72,24 @@ ERROR_HEADERS = {
 
 
 class PaginationMetadataSchema(ma.Schema):
-    """X-Pagination: one shape for both ways of paging a list; every field is optional."""
+    """X-Pagination: one shape for every list (DESIGN §3). Lists are paged by keyset
+    cursor (api/paging.py): next_cursor is always there; the rest only when asked for."""
 
-    total = ma.fields.Integer(metadata={"description": "Number of items (page paging)"})
-    total_pages = ma.fields.Integer(metadata={"description": "Number of pages (page paging)"})
+    total = ma.fields.Integer(metadata={
+        "description": "Number of items in the whole list: only with `with_total=true` "
+                       "(one more query, the cost of which grows with the list)"})
     page = ma.fields.Integer(metadata={"description": "This page's number (page paging)"})
     page_size = ma.fields.Integer(metadata={"description": "Items per page"})
-    first_page = ma.fields.Integer(metadata={"description": "First page's number"})
-    last_page = ma.fields.Integer(metadata={"description": "Last page's number"})
+    first_page = ma.fields.Integer(metadata={"description": "First page's number (page "
+                                                            "paging)"})
     previous_page = ma.fields.Integer(metadata={"description": "Previous page's number, "
                                                                "absent on the first"})
     next_page = ma.fields.Integer(metadata={"description": "Next page's number, absent on "
                                                            "the last"})
-    next_cursor = ma.fields.String(metadata={
-        "description": "Cursor paging: pass it back as `cursor` for the next page; given at "
-                       "the end of a feed too, to poll later"})
+    next_cursor = ma.fields.String(allow_none=True, metadata={
+        "description": "Pass it back as `cursor`, with the same filters and sort, for the "
+                       "next page; null on a list's last page (the referral feed gives one "
+                       "at its end too, to poll later)"})
 
 
 class ResponseHeadersPlugin(BasePlugin):

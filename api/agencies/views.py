@@ -15,7 +15,7 @@ from api.db import get_session, utcnow
 from api.errors import NotFound
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from api.outbox import service as outbox
-from api.rest import CREATED_HEADERS, Blueprint, SelectPage
+from api.rest import CREATED_HEADERS, CURSOR_PAGING_HEADERS, Blueprint
 
 blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies")
 
@@ -23,8 +23,8 @@ blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description
 @blp.route("")
 class Agencies(MethodView):
     @blp.requires(Operation.AGENCY_LIST)
-    @blp.response(200, AgencySchema(many=True))
-    @blp.paginate(SelectPage, page_size=100, max_page_size=100)
+    @blp.response(200, AgencySchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=100, max_page_size=100)
     @blp.doc(operationId="listAgencies")
     def get(self, *, grant):
         """The agencies cases can be referred to, with their services"""
@@ -87,9 +87,9 @@ def _own_agency(grant, code: str):
 @blp.route("/<string(maxlength=32):code>/deliveries")
 class AgencyDeliveries(MethodView):
     @blp.requires(Operation.AGENCY_DELIVERY_LIST)
-    @blp.response(200, AgencyDeliverySchema(many=True))
+    @blp.response(200, AgencyDeliverySchema(many=True), headers=CURSOR_PAGING_HEADERS)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.keyset(page_size=50, max_page_size=100)
     @blp.doc(operationId="listAgencyDeliveries")
     def get(self, code, *, grant):
         """The webhook deliveries to an agency, newest first, with every attempt (admin, the

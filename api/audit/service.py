@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from api.audit import sealer
 from api.audit.models import AnonymousRefusalCount, AuditEvent, AuditSubject
-from api.auth.models import UserArea
 from api.auth.policy import Grant, Scope
+from api.auth.service import working_in
 from api.db import utcnow
 from api.observability import request_ids
 from api.regions import codes
@@ -163,9 +163,9 @@ def events(filters: dict, grant: Grant) -> Select:
 
 
 def _working_in(area_codes) -> Select:
-    """The users with an area inside one of AREA_CODES."""
-    inside = [UserArea.region_code.startswith(code, autoescape=True) for code in area_codes]
-    return select(UserArea.user_id).where(or_(*inside) if inside else false())
+    """The users with an area inside one of AREA_CODES (the same people GET /users shows
+    a supervisor)."""
+    return working_in(area_codes)
 
 
 def _about_their_cities(area_codes):

@@ -7,7 +7,7 @@ from api.audit.schemas import AuditEventSchema, AuditQuerySchema
 from api.auth.policy import Operation, in_areas
 from api.children.service import get_child
 from api.db import get_session
-from api.rest import Blueprint, SelectPage
+from api.rest import CURSOR_PAGING_HEADERS, Blueprint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trail")
 
@@ -16,8 +16,8 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Audit trai
 class AuditEvents(MethodView):
     @blp.requires(Operation.AUDIT_READ)
     @blp.arguments(AuditQuerySchema, location="query")
-    @blp.response(200, AuditEventSchema(many=True))
-    @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.response(200, AuditEventSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=50, max_page_size=100)
     @blp.doc(operationId="listAuditEvents")
     def get(self, filters, *, grant):
         """Audit events, newest first
@@ -31,8 +31,8 @@ class AuditEvents(MethodView):
 @blp.route("/children/<uuid:child_id>/access-log")
 class ChildAccessLog(MethodView):
     @blp.requires(Operation.CHILD_ACCESS_LOG)
-    @blp.response(200, AuditEventSchema(many=True))
-    @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.response(200, AuditEventSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=50, max_page_size=100)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(operationId="listChildAccessLog")
     def get(self, child_id, *, grant):

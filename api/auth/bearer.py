@@ -31,18 +31,18 @@ def current_principal() -> Principal:
         raise BearerChallenge("A bearer token is required.", invalid=False)
     now = utcnow()
     # looked up, and its use written, in transactions of their own, ahead of the request's:
-    # the use counts whatever the request's fate, and no request holds the token's row
+    # the use counts whatever the request's fate, and no request holds the token's row.
+    # One statement on the token hash's unique index (service.token_owner).
     with database().session(writes=False) as lookup:
         found = service.token_owner(session=lookup, token=token.strip(), now=now,
                                     idle_timeout=current_app.config["SESSION_IDLE"])
-        if found is None:
-            raise BearerChallenge("The token is invalid, expired or revoked.", invalid=True)
-        api_token, user = found
-        g.principal = Principal(
-            user_id=user.id, username=user.username, role=user.role,
-            area_codes=tuple(user.area_codes), agency_code=user.agency_code,
-            token_id=api_token.id,
-        )
+    if found is None:
+        raise BearerChallenge("The token is invalid, expired or revoked.", invalid=True)
+    api_token, holder = found
+    g.principal = Principal(
+        user_id=holder.id, username=holder.username, role=holder.role,
+        area_codes=holder.area_codes, agency_code=holder.agency_code, token_id=api_token.id,
+    )
     if service.use_to_record(api_token, now):
         with database().session() as writer:
             service.record_use(session=writer, token_id=api_token.id, now=now)

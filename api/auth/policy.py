@@ -21,6 +21,7 @@ class Operation(enum.StrEnum):
     CASE_TRIAGE = "case.triage"
     CASE_TRANSITION = "case.transition"
     CASE_REOPEN = "case.reopen"
+    CASE_DUPLICATE_DECIDE = "case.duplicate.decide"
     CASE_TIMELINE_READ = "case.timeline.read"
     CASE_ROUTING_PLAN_READ = "case.routing_plan.read"
     CASE_ROUTE = "case.route"
@@ -90,6 +91,8 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     Operation.CASE_TRIAGE: _grant(CASE_STAFF, Scope.AREA),
     Operation.CASE_TRANSITION: _grant(CASE_STAFF, Scope.AREA),
     Operation.CASE_REOPEN: _grant([Role.SUPERVISOR], Scope.AREA),
+    # confirm a possible duplicate (the newer case is closed) or set the pair aside
+    Operation.CASE_DUPLICATE_DECIDE: _grant(CASE_STAFF, Scope.AREA),
     Operation.CASE_TIMELINE_READ: _grant(CASE_STAFF, Scope.AREA),
     Operation.CASE_ROUTING_PLAN_READ: _grant(CASE_STAFF, Scope.AREA),
     Operation.CASE_ROUTE: _grant(CASE_STAFF, Scope.AREA),
@@ -118,7 +121,8 @@ POLICY: dict[Operation, dict[Role, Scope]] = {
     # without what was searched for (sees_search_terms)
     Operation.AUDIT_READ: {Role.SUPERVISOR: Scope.AREA, Role.ADMIN: Scope.ANY},
     Operation.CHILD_ACCESS_LOG: _grant([Role.SUPERVISOR], Scope.AREA),
-    Operation.USER_LIST: _grant([Role.ADMIN], Scope.ANY),
+    # the admin: every account; a supervisor: the people working in their areas (read-only)
+    Operation.USER_LIST: {Role.ADMIN: Scope.ANY, Role.SUPERVISOR: Scope.AREA},
     Operation.USER_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.TOKEN_CREATE: _grant([Role.ADMIN], Scope.ANY),
     Operation.TOKEN_REVOKE: _grant([Role.ADMIN], Scope.ANY),
@@ -204,6 +208,12 @@ def sees_search_terms(role: Role) -> bool:
     """What was searched for (a child's name, a case reference) is case content: the audit
     trail shows it to the office, and to the admin only that a search was made."""
     return role in CASE_STAFF
+
+
+def sees_contacts(role: Role) -> bool:
+    """A person's e-mail and phone are for their alerts: the admin who sets them reads them;
+    a supervisor listing the people of their areas sees who they are, not how to reach them."""
+    return role is Role.ADMIN
 
 
 def suppresses_small_counts(role: Role) -> bool:

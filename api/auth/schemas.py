@@ -1,8 +1,10 @@
 """Payloads about the caller."""
 
 import marshmallow as ma
+from flask import g
 from marshmallow import validate
 
+from api.auth.policy import sees_contacts
 from api.fields import Pattern, Text, UtcTimestamp, digits
 from api.vocabularies.codes import Role
 
@@ -48,6 +50,14 @@ class UserSchema(ContactFields):
     agency = ma.fields.String(attribute="agency_code", allow_none=True)
     active = ma.fields.Boolean()
     created_at = UtcTimestamp()
+
+    @ma.post_dump
+    def _contacts_for_admins(self, data, **kwargs):
+        # the fields stay in the schema (admins read them); others get them as null
+        grant = g.get("grant")
+        if grant is None or not sees_contacts(grant.principal.role):
+            data.update(dict.fromkeys(("email", "phone")))
+        return data
 
 
 class UserCreateSchema(ContactInput):

@@ -4,17 +4,19 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2 import exceptions as argon2_exceptions
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.agencies.models import Agency
 from api.auth.models import ApiToken, User, UserArea
 from api.auth.passwords import password_problems
-from api.auth.policy import AGENCY_ROLES, AREA_ROLES, Grant, check_token_issue
+from api.auth.policy import AGENCY_ROLES, AREA_ROLES, Grant, Scope, check_token_issue
 from api.db import utcnow
 from api.errors import Conflict, InvalidInput, NotFound
 from api.regions.service import existing_codes
@@ -117,8 +119,19 @@ def start_session(*, session: Session, user: User, now: datetime,
                               is_session=True)
 
 
-def list_users() -> Select:
-    return select(User).order_by(User.username)
+def list_users(*, grant: Grant) -> Select:
+    """The accounts GRANT covers, by username: every one (ANY), or under an AREA grant the
+    people working in the caller's areas (working_in)."""
+    query = select(User).order_by(User.username)
+    if grant.scope is Scope.AREA:
+        query = query.where(User.id.in_(working_in(grant.principal.area_codes)))
+    return query
+
+
+def working_in(area_codes) -> Select:
+    """The ids of the users with an area inside one of AREA_CODES."""
+    inside = [UserArea.region_code.startswith(code, autoescape=True) for code in area_codes]
+    return select(UserArea.user_id).where(or_(*inside) if inside else false())
 
 
 CONTACT_FIELDS = ("email", "phone", "language")
@@ -193,28 +206,65 @@ def ensure_token(*, session: Session, user: User, value: str) -> None:
         issue_token(session=session, user=user, value=value)
 
 
+@dataclass(frozen=True)
+class TokenUse:
+    """What authenticating needs of a token row: its id and when it was last used."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """What a Principal is made of: the token holder's account and areas."""
+
+    id: uuid.UUID
+    username: str
+    role: Role
+    agency_code: str | None
+    area_codes: tuple[str, ...]
+
+
 def token_owner(*, session: Session, token: str, now: datetime,
-                idle_timeout: timedelta) -> tuple[ApiToken, User] | None:
+                idle_timeout: timedelta) -> tuple[TokenUse, TokenHolder] | None:
     """The live token and its active user for a bearer value, or None: revoked, expired, or a
-    session token unused for IDLE_TIMEOUT (LINDUNG_SESSION_IDLE_HOURS)."""
+    session token unused for IDLE_TIMEOUT (LINDUNG_SESSION_IDLE_HOURS).
+
+    One statement on the unique index of the token's SHA-256, reading only the columns a
+    Principal needs: a row per area of the holder (one row, area NULL, for none)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None or row.revoked_at is not None or not row.user.active:
+    rows = session.execute(
+        select(ApiToken.id, ApiToken.created_at, ApiToken.last_used_at, ApiToken.expires_at,
+               ApiToken.is_session, User.id.label("user_id"), User.username, User.role,
+               User.agency_code, UserArea.region_code)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(UserArea, UserArea.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
+               User.active.is_(True))
+        .order_by(UserArea.region_code)).all()
+    if not rows:
         return None
-    if row.expires_at is not None and row.expires_at <= now:
+    first = rows[0]
+    use = TokenUse(id=first.id, created_at=first.created_at, last_used_at=first.last_used_at)
+    if first.expires_at is not None and first.expires_at <= now:
         return None
-    if row.is_session and last_use(row) + idle_timeout <= now:
+    if first.is_session and last_use(use) + idle_timeout <= now:
         return None
-    return row, row.user
+    holder = TokenHolder(
+        id=first.user_id, username=first.username, role=first.role,
+        agency_code=first.agency_code,
+        area_codes=tuple(row.region_code for row in rows if row.region_code is not None))
+    return use, holder
 
 
-def last_use(token: ApiToken) -> datetime:
+def last_use(token: ApiToken | TokenUse) -> datetime:
     """When TOKEN was last used, to within USE_RECORDED_EVERY (its creation if never)."""
     return token.last_used_at or token.created_at
 
 
-def use_to_record(token: ApiToken, now: datetime) -> bool:
+def use_to_record(token: ApiToken | TokenUse, now: datetime) -> bool:
     """Whether a use of TOKEN at NOW is to be written (at most once per USE_RECORDED_EVERY)."""
     return last_use(token) + USE_RECORDED_EVERY <= now
 

@@ -23,7 +23,7 @@ from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from api.outbox import messages
 from api.outbox import service as outbox
 from api.outbox.settings import OutboxSettings
-from api.rest import Blueprint, SelectPage
+from api.rest import CURSOR_PAGING_HEADERS, Blueprint
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The caller, users, tokens")
 
@@ -46,24 +46,21 @@ class Me(MethodView):
                 **{name: getattr(user, name) for name in service.CONTACT_FIELDS}}
 
 
-class RenderedAlertPage(SelectPage):
+def rendered_alerts(alerts) -> list[dict]:
     """A page of alerts, each put into words in its reader's language."""
-
-    @property
-    def items(self):
-        user = service.get_user(session=get_session(), user_id=g.alert_reader)
-        public_url = OutboxSettings.from_environment().public_url
-        return [{**{name: getattr(alert, name) for name in
-                    ("id", "kind", "case_id", "reference", "deadline", "created_at")},
-                 **vars(messages.render(alert, language=user.language, public_url=public_url))}
-                for alert in super().items]
+    user = service.get_user(session=get_session(), user_id=g.alert_reader)
+    public_url = OutboxSettings.from_environment().public_url
+    return [{**{name: getattr(alert, name) for name in
+                ("id", "kind", "case_id", "reference", "deadline", "created_at")},
+             **vars(messages.render(alert, language=user.language, public_url=public_url))}
+            for alert in alerts]
 
 
 @blp.route("/me/alerts")
 class MyAlerts(MethodView):
     @blp.requires(Operation.ALERT_LIST_OWN)
-    @blp.response(200, AlertSchema(many=True))
-    @blp.paginate(RenderedAlertPage, page_size=50, max_page_size=100)
+    @blp.response(200, AlertSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=50, max_page_size=100, render=rendered_alerts)
     @blp.doc(operationId="listMyAlerts")
     def get(self, *, grant):
         """My alerts, newest first: emergencies, missed deadlines, declined referrals
@@ -147,12 +144,13 @@ class CurrentToken(MethodView):
 @blp.route("/users")
 class Users(MethodView):
     @blp.requires(Operation.USER_LIST)
-    @blp.response(200, UserSchema(many=True))
-    @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.response(200, UserSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=50, max_page_size=100)
     @blp.doc(operationId="listUsers")
     def get(self, *, grant):
-        """The user accounts (admin)"""
-        return service.list_users()
+        """The user accounts: admins every one, supervisors the people working in their
+        areas (read-only)"""
+        return service.list_users(grant=grant)
 
     @blp.requires(Operation.USER_CREATE)
     @idempotent

@@ -1,9 +1,21 @@
 """The case table and the per-city, per-year reference counter."""
 
+import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.models import User
@@ -31,13 +43,26 @@ from api.vocabularies.codes import (
 
 # triaged but no agency has taken the case up yet
 AWAITING_RESPONSE = (CaseStatus.TRIAGED, CaseStatus.REFERRED)
+# the staff queue (Case.queue_rank): open emergencies, then the other open cases, each with a
+# running deadline first; closed cases last, outside the queue
+QUEUE_EMERGENCY_DUE, QUEUE_EMERGENCY, QUEUE_DUE, QUEUE_OPEN, QUEUE_CLOSED = range(5)
+
+
+class CaseOrder(enum.StrEnum):
+    """The orders of a case list: newest first, or the staff queue."""
+
+    NEWEST = "newest"
+    QUEUE = "queue"
 
 
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_village_code_created_at", "village_code", "created_at"),
-        Index("ix_cases_reporter_id_created_at", "reporter_id", "created_at"),
+        Index("ix_cases_reporter_id_created_at", "reporter_id", "created_at", "id"),
+        # the lists' keyset orders (api/paging.py): newest first, and the staff queue
+        Index("ix_cases_created_at_id", "created_at", "id"),
+        Index("ix_cases_queue", "queue_rank", "queue_due_at", "created_at", "id"),
         Index("ix_cases_status_triage_due_at", "status", "triage_due_at",
               postgresql_include=["village_code", "created_at"]),
         # the KLA dashboard: a period's cases of an area read from the index alone
@@ -48,6 +73,13 @@ class Case(Base):
               "created_at"),
         Index("ix_cases_closed_at_village_code", "closed_at", "village_code",
               postgresql_include=["closure_reason"]),
+        # the KLA dashboard's late triage as of now (the rest comes from stats/rollups.py)
+        Index("ix_cases_untriaged", "triage_due_at", postgresql_include=["village_code",
+                                                                         "created_at"],
+              postgresql_where=text("triaged_at IS NULL"),
+              sqlite_where=text("triaged_at IS NULL")),
+        # a cluster's most recent members: the possible duplicates a case shows
+        Index("ix_cases_duplicate_cluster_id_created_at", "duplicate_cluster_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -100,8 +132,20 @@ class Case(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # the possible-duplicate cluster (cases/duplicates.py): the case and the cases that may
+    # be about the same child share it; named after a case of it, None while the case is alone
+    duplicate_cluster_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     # optimistic concurrency: every UPDATE checks and bumps it, so racing writes cannot both win
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # the staff queue's order, stored and kept by every write of the case (_keep_queue_place):
+    # an expression index would do on PostgreSQL, but SQLite matches an expression index only
+    # to the very same expression with the same literals (never to bound parameters), and a
+    # keyset cursor needs keys that are never NULL ("no deadline" sorts last as the case's
+    # creation time within its own rank). Never NULL: the migration filled every row and
+    # every write sets them; nullable only as SQLite adds a NOT NULL column by rebuilding
+    # the table
+    queue_rank: Mapped[int | None] = mapped_column(Integer, default=QUEUE_DUE)
+    queue_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow)
 
     child: Mapped[Child] = relationship(lazy="joined", innerjoin=True)
     household: Mapped[Household | None] = relationship(lazy="joined")
@@ -109,9 +153,6 @@ class Case(Base):
 
     referrals: Mapped[list["Referral"]] = relationship(  # noqa: F821
         back_populates="case", lazy="selectin", order_by="Referral.created_at")
-    duplicate_links: Mapped[list["PossibleDuplicate"]] = relationship(
-        foreign_keys="PossibleDuplicate.case_id", lazy="selectin", cascade="all, delete-orphan"
-    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -131,22 +172,39 @@ class Case(Base):
         return self.attention_flagged or any(referral.overdue for referral in self.referrals)
 
     @property
+    def current_deadline(self) -> datetime | None:
+        """The deadline running now: triage while reported, response while awaiting one."""
+        if self.status in (None, CaseStatus.REPORTED):  # None: not yet flushed, so reported
+            return self.triage_due_at
+        if self.status in AWAITING_RESPONSE:
+            return self.response_due_at
+        return None
+
+    @property
     def reporter_summary(self) -> dict:
         return {"id": self.reporter_id, "role": self.reporter_role}
 
-    @property
-    def possible_duplicates(self) -> list[dict]:
-        return [
-            {"id": link.other_case_id, "reference": link.other_case.reference,
-             "reason": link.reason, "village_code": link.other_case.village_code}
-            for link in self.duplicate_links
-        ]
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_queue_place(_mapper, _connection, case: Case) -> None:
+    """Set the case's place in the staff queue from its status, emergency and deadlines."""
+    deadline = case.current_deadline
+    if case.status is CaseStatus.CLOSED:
+        case.queue_rank = QUEUE_CLOSED
+    elif case.emergency:
+        case.queue_rank = QUEUE_EMERGENCY_DUE if deadline else QUEUE_EMERGENCY
+    else:
+        case.queue_rank = QUEUE_DUE if deadline else QUEUE_OPEN
+    case.queue_due_at = deadline or case.created_at or utcnow()
 
 
-class PossibleDuplicate(Base):
-    """Another open case that may be about the same child; linked, never merged silently."""
+class DuplicateDismissal(Base):
+    """A decision that two cases of one duplicate cluster are not about the same child: the
+    pair is shown no more, whatever joins the cluster later. Stored in both directions, so
+    each case's dismissals are a prefix of the primary key."""
 
-    __tablename__ = "case_possible_duplicates"
+    __tablename__ = "case_duplicate_dismissals"
 
     case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
@@ -154,9 +212,8 @@ class PossibleDuplicate(Base):
     other_case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    reason: Mapped[str] = mapped_column(String(40))
-
-    other_case: Mapped[Case] = relationship(foreign_keys=[other_case_id], lazy="joined")
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
 
 
 class CaseReferenceCounter(Base):

@@ -3,9 +3,12 @@
 import marshmallow as ma
 from flask import g
 from marshmallow import validate
+from sqlalchemy.orm import object_session
 
 from api.audit.service import note_shown
 from api.auth.policy import CaseView, in_areas
+from api.cases import duplicates
+from api.cases.models import CaseOrder
 from api.children.identity import kk_problems, nik_problems
 from api.fields import (
     UNIQUE_ITEMS,
@@ -201,6 +204,10 @@ class CaseQuerySchema(ma.Schema):
     q = Text(validate=validate.Length(min=2, max=100), metadata={
         "description": "Reference, or part of the child's name (reporters: the reference; "
                        "they may filter on status, category and dates only)"})
+    sort = code(CaseOrder, metadata={
+        "description": "`newest` (the default): newest first. `queue` (staff): open cases "
+                       "only, emergencies first, then the running deadline (triage, then "
+                       "response), earliest first, cases without one last"})
 
     @ma.validates_schema
     def ordered_dates(self, data, **kwargs):
@@ -268,6 +275,34 @@ class PossibleDuplicateSchema(ma.Schema):
     })
 
 
+class DuplicateDecisionSchema(StrictSchema):
+    other_case_id = ma.fields.UUID(required=True, metadata={
+        "description": "One of the case's possible_duplicates"})
+    decision = ma.fields.Enum(duplicates.DuplicateDecision, by_value=True, required=True,
+                              metadata={"description": "confirmed: the newer of the two cases "
+                                        "is closed as a duplicate; not_duplicate: the pair is "
+                                        "shown no more"})
+    note = Text(validate=validate.Length(max=4000))
+
+
+def with_shown_duplicates(cases) -> None:
+    """Load what CASES (full view) show of their duplicate clusters to the caller, in two
+    statements for a whole page (cases/duplicates.py)."""
+    principal = g.get("principal")
+    if principal is None and g.get("grant") is not None:
+        principal = g.grant.principal
+    cases = list(cases)
+    if cases and principal is not None:
+        duplicates.load_shown(session=object_session(cases[0]), principal=principal,
+                              cases=cases)
+
+
+def shown_duplicates(case) -> "duplicates.ShownDuplicates":
+    """What CASE shows the caller of its duplicate cluster (loaded once per request)."""
+    with_shown_duplicates([case])
+    return getattr(case, "shown_duplicates", None) or duplicates.ShownDuplicates([], 0)
+
+
 class ReporterRefSchema(ma.Schema):
     id = ma.fields.UUID()
     role = code(Role)
@@ -295,7 +330,13 @@ class CaseFullViewSchema(CaseReporterViewSchema):
     assigned_to = ma.fields.UUID(allow_none=True)
     child = ma.fields.Nested(ChildViewSchema)
     household = ma.fields.Nested(HouseholdViewSchema, allow_none=True)
-    possible_duplicates = LinksInAreas(ma.fields.Nested(PossibleDuplicateSchema))
+    possible_duplicates = LinksInAreas(
+        ma.fields.Nested(PossibleDuplicateSchema), attribute="shown_duplicates.links",
+        metadata={"description": f"The most recent cases (at most {duplicates.SHOWN}) that "
+                                 "may be about the same child, in the caller's areas; "
+                                 "possible_duplicate_count tells how many there are"})
+    possible_duplicate_count = ma.fields.Integer(attribute="shown_duplicates.count", metadata={
+        "description": "How many possible duplicates the case has in the caller's areas"})
     triage_due_at = UtcTimestamp()
     overdue = ma.fields.Boolean(metadata={"description": "Not triaged by triage_due_at"})
     closed_at = UtcTimestamp(allow_none=True)
@@ -316,6 +357,7 @@ class CaseSchema(CaseFullViewSchema):
         note_shown(case=[case.id for case in cases],
                    child=[case.child_id for case in cases] if full else [])
         if full:
+            with_shown_duplicates(cases)
             return super().dump(obj, many=many)
         return CaseReporterViewSchema(many=self.many).dump(obj, many=many)
 

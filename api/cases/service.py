@@ -1,11 +1,11 @@
 """Reporting, finding and correcting cases."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.auth.models import User
@@ -19,8 +19,14 @@ from api.auth.policy import (
     decide,
     in_areas,
 )
-from api.cases import timeline, workflow
-from api.cases.models import AWAITING_RESPONSE, Case, CaseReferenceCounter, PossibleDuplicate
+from api.cases import duplicates, timeline, workflow
+from api.cases.models import (
+    AWAITING_RESPONSE,
+    QUEUE_CLOSED,
+    Case,
+    CaseOrder,
+    CaseReferenceCounter,
+)
 from api.cases.sla import Deadlines
 from api.children import names
 from api.children.models import Child, Household
@@ -54,7 +60,6 @@ SOURCE_BY_ROLE = {
     Role.POSYANDU_CADRE: Source.POSYANDU,
 }
 STAFF_SOURCES = (Source.HOTLINE, Source.WALK_IN, Source.OUTREACH, Source.REFERRAL_IN)
-DUPLICATE_WINDOW = timedelta(days=90)
 
 
 def visible_to(grant: Grant):
@@ -72,12 +77,19 @@ def visible_to(grant: Grant):
 REPORTER_FILTERS = {"status", "category", "reported_from", "reported_to", "q"}
 
 
-def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
-    """The caller's cases matching FILTERS, newest first."""
+def list_cases(*, grant: Grant, filters: dict, now: datetime,
+               sort: CaseOrder = CaseOrder.NEWEST) -> Select:
+    """The caller's cases matching FILTERS, in the order SORT: newest first, or the staff
+    queue (open cases only: emergencies first, then the running deadline, earliest first,
+    cases without one last; api/cases/models.py Case.queue_rank). Ordered by unique keys,
+    ready for keyset paging (api/paging.py)."""
     reporter = grant.scope is Scope.OWN_REPORTS
     if reporter and (hidden := set(filters) - REPORTER_FILTERS):
         raise InvalidInput({name: ["Not available in the reporter view."]
                             for name in sorted(hidden)})
+    if reporter and sort is not CaseOrder.NEWEST:
+        # the queue's order would tell a reporter the emergency and deadlines of the case
+        raise InvalidInput({"sort": ["Not available in the reporter view."]})
     query = select(Case).where(visible_to(grant))
     for name in ("status", "category", "risk_level", "assigned_to"):
         if name in filters:
@@ -97,12 +109,16 @@ def list_cases(*, grant: Grant, filters: dict, now: datetime) -> Select:
         query = query.where(condition if filters["needs_attention"] else not_(condition))
     if "q" in filters:
         text = filters["q"].strip()
-        by_reference = func.upper(Case.reference) == text.upper()
+        # references are written in capitals (next_reference): the unique index finds it
+        by_reference = Case.reference == text.upper()
         # the name as compared (children/names.py): spacing, case, accents and old spellings
         # do not matter, the same on SQLite and PostgreSQL
         by_child_name = Case.child_id.in_(
             select(Child.id).where(Child.name_key.contains(names.search_key(text))))
         query = query.where(by_reference if reporter else or_(by_reference, by_child_name))
+    if sort is CaseOrder.QUEUE:
+        return query.where(Case.queue_rank < QUEUE_CLOSED).order_by(
+            Case.queue_rank, Case.queue_due_at, Case.created_at, Case.id)
     return query.order_by(Case.created_at.desc(), Case.id.desc())
 
 
@@ -130,7 +146,13 @@ def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID,
     FOR_UPDATE locks its child's row, then its own, for an update (lock order: db.py; see
     db.one_for).
     """
-    query = select(Case).where(Case.id == case_id, visible_to(grant))
+    # no view of a case shows the child's measurements: loaded only if something reads them
+    query = (select(Case).where(Case.id == case_id, visible_to(grant))
+             .options(defaultload(Case.child).lazyload(Child.measurements)))
+    if grant.scope is Scope.OWN_REPORTS and not for_update:
+        # the reporter view shows nothing of the child, household or referrals: not loaded
+        query = query.options(lazyload(Case.child), lazyload(Case.household),
+                              lazyload(Case.referrals))
     if for_update:
         child_id = session.scalar(query.with_only_columns(Case.child_id))
         if child_id is not None:
@@ -189,11 +211,12 @@ def _file(*, session, principal, case, deadlines, now, details) -> Case:
     case.triage_due_at = deadlines.triage_due_at(now, case.emergency)
     case.created_at = case.updated_at = now
     _check_consistency(case, now)
+    # after the reference counter, before the case's insert (lock order: db.py)
+    _link_possible_duplicates(session=session, case=case, now=now)
     session.add(case)
     session.flush()
     timeline.record(session=session, case=case, kind="reported", actor=principal, at=now,
                     to_status=case.status, details={"source": case.source.value, **details})
-    _link_possible_duplicates(session=session, case=case, now=now)
     alerts.urgent_case(session=session, case=case, now=now)  # in this transaction (outbox)
     return case
 
@@ -437,34 +460,46 @@ def _correct_child(*, session: Session, grant: Grant, child: Child, changes: dic
 
 
 def _link_possible_duplicates(*, session: Session, case: Case, now: datetime) -> None:
-    """Link open cases of the last 90 days about the same child (DESIGN §5): the same child
-    record or NIK, or a name written alike (children/names.py) with the same birth date and
-    kelurahan."""
-    child = case.child
-    same_child = Case.child_id == child.id
-    if child.nik:
-        same_child = or_(same_child, Child.nik_hash == child.nik_hash)
-    # candidates by birth date and kelurahan (an index); the names are compared here, as
-    # people write them, identically whatever the database
-    same_birth_and_village = and_(Child.birth_date == child.birth_date,
-                                  Case.village_code == case.village_code)
-    candidates = session.execute(
-        select(Case.id, same_child.label("same_child"), Child.name)
-        .join(Child, Case.child_id == Child.id)
-        .where(Case.id != case.id, Case.status != CaseStatus.CLOSED,
-               Case.created_at >= now - DUPLICATE_WINDOW,
-               or_(same_child, same_birth_and_village),
-               # the city's own office deals with its duplicates; no link leaves the city
-               within_prefix(Case.village_code, region_codes.city_of(case.village_code)))
-    ).all()
-    others = [(other_id, is_same_child) for other_id, is_same_child, name in candidates
-              if is_same_child or names.same_name(name, child.name)]
-    for other_id, is_same_child in others:
-        reason = "same_child" if is_same_child else "same_child_and_village"
-        session.add(PossibleDuplicate(case_id=case.id, other_case_id=other_id, reason=reason))
-        session.add(PossibleDuplicate(case_id=other_id, other_case_id=case.id, reason=reason))
-        # the other case gained a link: a new version of it (its ETag changes)
-        session.get(Case, other_id).updated_at = now
-    if others:
-        session.flush()
-        session.expire(case, ["duplicate_links"])
+    """Put a new case (not yet stored) into the cluster of the open cases of the last 90 days
+    in its city that may be about the same child (DESIGN §5; cases/duplicates.py)."""
+    case.duplicate_cluster_id = duplicates.cluster_on_report(session=session, case=case,
+                                                             now=now)
+
+
+def decide_duplicate(*, session: Session, grant: Grant, case: Case, other_case_id: uuid.UUID,
+                     decision: str, note: str | None, now: datetime) -> Case:
+    """A caseworker's decision on a possible duplicate OTHER_CASE_ID of CASE (locked; its
+    If-Match checked): `not_duplicate` shows the pair no more, on either case, for good;
+    `confirmed` closes the newer of the two with closure reason `duplicate`.
+
+    InvalidInput when OTHER_CASE_ID is not a possible duplicate CASE shows the caller;
+    Conflict (409) when the newer case is closed already or has open referrals.
+    Both cases get a "duplicate_decided" step on their timelines.
+    """
+    decision = duplicates.DuplicateDecision(decision)
+    principal = grant.principal
+    if not duplicates.is_shown(session=session, principal=principal, case=case,
+                               other_id=other_case_id):
+        raise InvalidInput({"other_case_id": ["Not a possible duplicate of this case."]})
+    other = get_case(session=session, grant=grant, case_id=other_case_id)
+    details = {"decision": decision.value}
+    for subject, counterpart in ((case, other), (other, case)):
+        timeline.record(session=session, case=subject, kind="duplicate_decided",
+                        actor=principal, at=now, note=note,
+                        details={**details, "other_case_id": str(counterpart.id),
+                                 "other_reference": counterpart.reference})
+    if decision is duplicates.DuplicateDecision.NOT_DUPLICATE:
+        duplicates.dismiss(session=session, case_id=case.id, other_id=other.id,
+                           principal=principal, now=now)
+        case.updated_at = now  # what the case shows changed: a new version of it
+    else:
+        newer = max(case, other, key=lambda c: (c.created_at, str(c.id)))
+        if newer.status is CaseStatus.CLOSED:
+            raise Conflict(f"The newer case {newer.reference} is closed already.")
+        transition_case(session=session, grant=grant, case=newer, target=CaseStatus.CLOSED,
+                        reason=ClosureReason.DUPLICATE.value, note=note, deadlines=None,
+                        now=now)
+        if newer is not case:
+            case.updated_at = now
+    duplicates.forget_shown(case)
+    return _flush(session, case)

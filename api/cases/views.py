@@ -3,9 +3,9 @@
 from flask import current_app, g
 from flask.views import MethodView
 
-from api.auth.policy import CaseView, Operation
-from api.cases import service, timeline
-from api.cases.models import Case
+from api.auth.policy import Operation
+from api.cases import service, timeline, versions
+from api.cases.models import Case, CaseOrder
 from api.cases.schemas import (
     CaseCorrectionSchema,
     CaseEventSchema,
@@ -14,25 +14,19 @@ from api.cases.schemas import (
     CaseSchema,
     CaseTransitionSchema,
     CaseTriageSchema,
+    DuplicateDecisionSchema,
 )
 from api.cases.sla import Deadlines
 from api.db import get_session, utcnow
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from api.rest import CREATED_WITH_ETAG_HEADERS, Blueprint, SelectPage
+from api.rest import CREATED_WITH_ETAG_HEADERS, CURSOR_PAGING_HEADERS, Blueprint
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 
 
 def etag_data(case: Case) -> dict:
-    if g.case_view is not CaseView.FULL:
-        # a narrower view's ETag is made of what it shows: versions and flags would tell a
-        # reporter that the case moved on in ways the view keeps from them
-        return CaseSchema().dump(case)
-    # the child may be corrected through another case of the same child: its version counts
-    # "overdue" and "needs_attention" change with time alone
-    return {"id": str(case.id), "version": case.version, "child_version": case.child.version,
-            "overdue": case.overdue, "needs_attention": case.needs_attention,
-            "view": str(g.case_view)}
+    # shared with the staff console's forms (cases/versions.py)
+    return versions.shown_version(case, g.case_view)
 
 
 def deadlines() -> Deadlines:
@@ -56,12 +50,14 @@ def answer_with(case: Case) -> Case:
 class Cases(MethodView):
     @blp.requires(Operation.CASE_LIST)
     @blp.arguments(CaseQuerySchema, location="query")
-    @blp.response(200, CaseSchema(many=True))
-    @blp.paginate(SelectPage, page_size=50, max_page_size=100)
+    @blp.response(200, CaseSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=50, max_page_size=100)
     @blp.doc(operationId="listCases")
     def get(self, filters, *, grant):
-        """List the caller's cases: reporters their own reports, caseworkers their areas"""
-        return service.list_cases(grant=grant, filters=filters, now=utcnow())
+        """List the caller's cases: reporters their own reports, caseworkers their areas;
+        newest first, or as the staff queue (sort=queue)"""
+        sort = filters.pop("sort", CaseOrder.NEWEST)
+        return service.list_cases(grant=grant, filters=filters, now=utcnow(), sort=sort)
 
     @blp.requires(Operation.CASE_CREATE)
     @idempotent
@@ -141,11 +137,30 @@ class CaseTransitions(MethodView):
 @blp.route("/<uuid:case_id>/timeline")
 class CaseTimeline(MethodView):
     @blp.requires(Operation.CASE_TIMELINE_READ)
-    @blp.response(200, CaseEventSchema(many=True))
-    @blp.paginate(SelectPage, page_size=100, max_page_size=100)
+    @blp.response(200, CaseEventSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=100, max_page_size=100)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(operationId="getCaseTimeline")
     def get(self, case_id, *, grant):
         """Every step of a case: who, when, from → to, note"""
         case = service.get_case(session=get_session(), grant=grant, case_id=case_id)
         return timeline.timeline_of(case)
+
+
+@blp.route("/<uuid:case_id>/duplicates")
+class CaseDuplicates(MethodView):
+    @blp.requires(Operation.CASE_DUPLICATE_DECIDE)
+    @blp.etag
+    @blp.arguments(DuplicateDecisionSchema)
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="decideDuplicate")
+    def post(self, decision, case_id, *, grant):
+        """Decide a possible duplicate: confirmed (the newer case is closed as a duplicate)
+        or not_duplicate (the pair is shown no more) (If-Match required)"""
+        case = checked_case(case_id, grant)
+        return answer_with(service.decide_duplicate(
+            session=get_session(), grant=grant, case=case,
+            other_case_id=decision["other_case_id"], decision=decision["decision"],
+            note=decision.get("note"), now=utcnow()))

@@ -18,6 +18,9 @@ class Child(Base):
     __table_args__ = (
         # possible duplicates and known children are looked up by kelurahan and birth date
         Index("ix_children_village_code_birth_date", "village_code", "birth_date"),
+        # a search by part of the name (GET /cases?q=): trigrams on PostgreSQL (pg_trgm)
+        Index("ix_children_name_key_trgm", "name_key", postgresql_using="gin",
+              postgresql_ops={"name_key": "gin_trgm_ops"}),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -34,7 +34,7 @@ def get_child(*, session: Session, grant: Grant, child_id: uuid.UUID) -> Child:
 
 def measurements_of(child: Child) -> Select:
     return (select(Measurement).where(Measurement.child_id == child.id)
-            .order_by(Measurement.measured_on, Measurement.created_at))
+            .order_by(Measurement.measured_on, Measurement.created_at, Measurement.id))
 
 
 def record_measurement(*, session: Session, grant: Grant, entry: dict, deadlines: Deadlines,

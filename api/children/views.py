@@ -9,7 +9,7 @@ from api.children import service
 from api.children.schemas import ChildSchema, MeasurementInputSchema, MeasurementSchema
 from api.db import get_session, utcnow
 from api.idempotency.guard import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from api.rest import Blueprint, SelectPage
+from api.rest import CURSOR_PAGING_HEADERS, Blueprint
 
 blp = Blueprint("children", __name__, url_prefix="/api/v1",
                 description="Children and posyandu measurements")
@@ -48,8 +48,8 @@ class ChildById(MethodView):
 @blp.route("/children/<uuid:child_id>/measurements")
 class ChildMeasurements(MethodView):
     @blp.requires(Operation.MEASUREMENT_LIST)
-    @blp.response(200, MeasurementSchema(many=True))
-    @blp.paginate(SelectPage, page_size=100, max_page_size=100)
+    @blp.response(200, MeasurementSchema(many=True), headers=CURSOR_PAGING_HEADERS)
+    @blp.keyset(page_size=100, max_page_size=100)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(operationId="listChildMeasurements")
     def get(self, child_id, *, grant):

@@ -115,7 +115,7 @@ class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("kind", "subject_id", "user_id", name="uq_alerts_kind_subject_user"),
-        Index("ix_alerts_user_id_created_at", "user_id", "created_at"),
+        Index("ix_alerts_user_id_created_at", "user_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

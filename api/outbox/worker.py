@@ -18,6 +18,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +36,9 @@ from api.outbox.models import Alert, Channel, Delivery, DeliveryAttempt, Deliver
 from api.outbox.settings import OutboxSettings
 
 log = logging.getLogger(__name__)
+# how often a worker folds the KLA roll-ups' delta rows (seconds): reads sum about one row per
+# kelurahan-day and -month between folds, plus the deltas written since
+FOLD_INTERVAL = 60
 
 
 def backoff(settings: OutboxSettings, attempt: int, retry_after: timedelta | None
@@ -258,19 +262,37 @@ class Worker:
             alerts.scan(session=session, deadlines=self.deadlines, now=now or utcnow())
             session.commit()
 
+    def fold(self) -> dict | None:
+        """Fold the KLA roll-ups' delta rows (stats/rollups.fold), unless another worker is
+        folding now: then None, and nothing is done."""
+        from api.stats import rollups
+
+        with self.database.session() as session:
+            folded = rollups.fold(connection=session.connection(), wait=False)
+            session.commit()
+        return folded
+
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
-        """Deliver with CONCURRENCY threads and scan for missed deadlines until STOP; each
-        thread finishes the delivery in hand and gives back the rest of its batch."""
+        """Deliver with CONCURRENCY threads, scan for missed deadlines and fold the KLA
+        roll-ups (at most once per FOLD_INTERVAL) until STOP; each thread finishes the
+        delivery in hand and gives back the rest of its batch."""
         threads = [threading.Thread(target=self._loop, args=(stop, f"#{n}"), daemon=True,
                                     name=f"deliverer-{n}") for n in range(concurrency)]
         for thread in threads:
             thread.start()
+        folded_at = None
         while not stop.is_set():
             try:
                 self.scan()
             except Exception:
                 log.exception("the alert scan failed; trying again later")
-            stop.wait(self.settings.scan_interval.total_seconds())
+            if folded_at is None or time.monotonic() - folded_at >= FOLD_INTERVAL:
+                folded_at = time.monotonic()
+                try:
+                    self.fold()
+                except Exception:
+                    log.exception("folding the KLA roll-ups failed; trying again later")
+            stop.wait(min(self.settings.scan_interval.total_seconds(), FOLD_INTERVAL))
         for thread in threads:
             thread.join()
 

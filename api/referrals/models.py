@@ -31,6 +31,11 @@ class Referral(Base):
               sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
         Index("ix_referrals_agency_code_sync_seq", "agency_code", "sync_seq"),
         Index("ix_referrals_status_due_at", "status", "due_at", postgresql_include=["case_id"]),
+        # the few referrals still pending, by due time: the KLA dashboard's live count of
+        # those past due (stats/service.py), read from the index alone
+        Index("ix_referrals_pending_due_at", "due_at",
+              postgresql_include=["case_id", "accepted_at"],
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
         # the referrals of a case, and for the KLA dashboard their outcome, from the index
         Index("ix_referrals_case_id", "case_id",
               postgresql_include=["agency_code", "status", "accepted_at", "due_at"]),

@@ -274,6 +274,22 @@ def get_referral(*, session: Session, grant: Grant, referral_id: uuid.UUID,
     return referral
 
 
+# the agency's board: each status a column, the most urgent first; finished work newest first
+BOARD_COLUMNS = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS,
+                 ReferralStatus.COMPLETED)
+
+
+def board_column(*, grant: Grant, status: ReferralStatus) -> Select:
+    """One column of an agency's referral board: the referrals GRANT covers in STATUS, open
+    ones by acceptance due time (soonest first), completed ones by their last change (newest
+    first: a completed referral's feed position, which no later change moves); ordered for
+    keyset paging (api/paging.py), the last key unique."""
+    query = select(Referral).where(visible_to(grant), Referral.status == status)
+    if status is ReferralStatus.COMPLETED:
+        return query.order_by(Referral.sync_seq.desc())
+    return query.order_by(Referral.due_at, Referral.id)
+
+
 # ---------- moving a referral ----------
 
 def move_referral(*, session: Session, grant: Grant, referral: Referral, move: dict,

@@ -31,7 +31,8 @@ blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
                 description="Routing and referrals to agencies")
 
 
-def _referral_etag(referral: Referral) -> dict:
+def etag_data(referral: Referral) -> dict:
+    """What a referral's ETag is made of, for the API's If-Match and the web board's forms."""
     # what the caller sees: for agencies the case inside it too, and "overdue" changes with
     # time; a change of the case the agency does not see leaves its ETag as it was
     return {"shown": ReferralSchema().dump(referral), "version": referral.version}
@@ -120,7 +121,7 @@ class ReferralById(MethodView):
         """Read a referral; agencies also get the agency view of the case"""
         referral = service.get_referral(session=get_session(), grant=grant,
                                         referral_id=referral_id)
-        blp.set_etag(_referral_etag(referral))
+        blp.set_etag(etag_data(referral))
         return referral
 
 
@@ -139,10 +140,10 @@ class ReferralTransitions(MethodView):
         session = get_session()
         referral = service.get_referral(session=session, grant=grant, referral_id=referral_id,
                                         for_update=True)
-        blp.check_etag(_referral_etag(referral))
+        blp.check_etag(etag_data(referral))
         referral = service.move_referral(session=session, grant=grant, referral=referral,
                                          move=move, now=utcnow())
-        blp.set_etag(_referral_etag(referral))
+        blp.set_etag(etag_data(referral))
         return referral
 
 
@@ -156,7 +157,7 @@ class RoutingRules(MethodView):
     def get(self, query, *, grant):
         """A city's routing rule set, in the order rules are applied (supervisors of the
         city; city may be left out when the caller's areas lie in one city)"""
-        city = _rules_city(query, grant)
+        city = rules_city(query, grant)
         return service.current_rules(session=get_session(), city_code=city)
 
     @blp.requires(Operation.ROUTING_RULES_REPLACE)
@@ -167,12 +168,13 @@ class RoutingRules(MethodView):
     def put(self, rules, query, *, grant):
         """Replace a city's whole rule set at once; it is validated first and nothing changes
         when any rule is invalid. Other cities' rules are not touched"""
-        city = _rules_city(query, grant)
+        city = rules_city(query, grant)
         return service.replace_rules(session=get_session(), city_code=city, rules=rules)
 
 
-def _rules_city(query: dict, grant) -> str:
-    """The city whose rules are asked for, checked against the caller's areas."""
+def rules_city(query: dict, grant) -> str:
+    """The city whose rules are asked for (QUERY's city, or the caller's only one), checked
+    against the caller's areas; also for the web's rules form."""
     city = query.get("city") or service.only_city(grant=grant)
     # named before the check, so a refused attempt on a city's rules is that city's event too
     audit.name_subject("city", city)

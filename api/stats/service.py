@@ -1,24 +1,31 @@
-"""KLA statistics computed by SQL aggregates over an area and a period (DESIGN §6).
+"""KLA statistics summed from daily roll-ups over an area and a period (DESIGN §6).
 
 Counts are of cases reported in the period (from the start of FROM to the end of TO), and of
 the referrals of those cases, except `open_cases` (reported up to TO and not closed now),
 `closed_by_reason` (closed in the period), `overdue_referrals` (pending past their due time
 now) and `days_since_last_violence_case` (from the last violence report up to TO to the end
-of TO). Days and months are those of the city's calendar (LINDUNG_TIMEZONE, WITA by
-default). The cases of a period are read once, grouped by kelurahan and month, from a
-covering index (ix_cases_kla); everything else is a grouped query on its own index.
+of TO). Days and months are those of the kelurahan's calendar (regions/calendar.py).
+
+The figures are sums over the roll-ups of the area's kelurahan (stats/rollups.py: kept in
+the transaction of every change to a case or referral): month rows for the period's whole
+months, day rows for the partial months at its edges, so a city-year reads about one small
+row per kelurahan-month (and, for the exact medians, one list of durations per
+kelurahan-month) instead of every case and referral. Only what depends on the moment of
+asking is counted live, from few rows on their own indexes: the cases still untriaged past
+their due time (late triage), the referrals still pending past their due time (late
+acceptance, overdue referrals), the last violence report of each kelurahan (one index probe
+each) and the latest measurement of each child of the period.
 
 Analysts get other figures: sums of the published cells of fixed monthly releases
 (analyst_statistics; stats/disclosure.py, docs/statistics-disclosure.md).
 """
 
-import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, any_, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from api.cases.models import Case
@@ -31,6 +38,8 @@ from api.regions.models import Region
 from api.regions.service import within_prefix
 from api.stats import columns, publication, release
 from api.stats.disclosure import Months
+from api.stats.models import KlaDay, KlaDuration, KlaMonth, KlaReferralDay, KlaReferralMonth
+from api.stats.rollups import ACCEPTANCE, TRIAGE, month_of
 from api.vocabularies.codes import (
     CaseStatus,
     Category,
@@ -40,7 +49,7 @@ from api.vocabularies.codes import (
     ViolenceType,
 )
 
-SECONDS_PER_DAY = 86400.0
+MICROSECONDS_PER_DAY = 86_400_000_000
 OPEN_STATUSES = [status for status in CaseStatus if status is not CaseStatus.CLOSED]
 
 
@@ -84,6 +93,36 @@ class Scope:
         return and_(self.cases_in_area(), Case.created_at >= self.period.start,
                     Case.created_at < self.period.end)
 
+    def whole_months(self) -> tuple[date, date] | None:
+        """The first days of the first and last whole months of the period, if any."""
+        first, last = self.period.first_day, self.period.last_day
+        start = first if first.day == 1 else month_of(first + timedelta(days=31 - first.day + 1))
+        after = last + timedelta(days=1)
+        end = month_of(last) if after.day == 1 else month_of(month_of(last) - timedelta(days=1))
+        return (start, end) if start <= end else None
+
+    def days_in_period(self, table):
+        """The day roll-up rows of TABLE for the area's kelurahan and the period's days
+        outside its whole months (the partial months at its edges)."""
+        first, last = self.period.first_day, self.period.last_day
+        whole = self.whole_months()
+        if whole is None:
+            days = and_(table.day >= first, table.day <= last)
+        else:
+            after_whole = month_of(whole[1] + timedelta(days=31))
+            days = or_(and_(table.day >= first, table.day < whole[0]),
+                       and_(table.day >= after_whole, table.day <= last))
+        return and_(within_prefix(table.village_code, self.area.code), days)
+
+    def months_in_period(self, table):
+        """The month roll-up rows of TABLE for the area's kelurahan and the period's whole
+        months (none if it has none)."""
+        whole = self.whole_months()
+        if whole is None:
+            return false()
+        return and_(within_prefix(table.village_code, self.area.code),
+                    table.month >= whole[0], table.month <= whole[1])
+
 
 def area_for(*, session: Session, grant, code: str) -> Region:
     """The region asked for, if it lies in the caller's areas (any, for callers with none)."""
@@ -126,10 +165,11 @@ def kla_statistics(*, session: Session, area: Region, period: Period, now: datet
     """Every figure of the KLA dashboard for AREA in PERIOD."""
     scope = Scope(session, area, period, now)
     grid = _period_grid(scope)
-    rows = _kelurahan_rows(scope, grid)
-    referrals = _referrals_of_period(scope)
+    pending = _pending_past_due(scope)
+    rows = _kelurahan_rows(scope, grid, pending)
+    referrals = _referrals_of_period(scope, pending)
     triage_on_time = sum(cell["triage_on_time"] for cell in grid)
-    triage_late = sum(cell["triage_late"] for cell in grid)
+    triage_late = sum(cell["triage_late"] for cell in grid) + _untriaged_past_due(scope)
     return {
         "area": {"code": area.code, "name": area.name, "level": area.level.value},
         "period": {"from": period.first_day.isoformat(), "to": period.last_day.isoformat()},
@@ -156,52 +196,90 @@ def kla_statistics(*, session: Session, area: Region, period: Period, now: datet
     }
 
 
+GRID_COUNTS = ("violence", "stunting", "triage_on_time", "triage_late",
+               *(kind.value for kind in ViolenceType))
+
+
 def _period_grid(scope: Scope) -> list[dict]:
-    """The period's cases counted per kelurahan and month, in one pass."""
-    month = columns.month_of(Case.created_at, zone=scope.period.zone,
-                             postgresql=scope.postgresql, at=scope.period.start)
-    violence = Case.category == Category.VIOLENCE
-    triage_late = case((Case.triaged_at.is_(None), Case.triage_due_at <= scope.now),
-                       else_=Case.triaged_at > Case.triage_due_at)
-    counts = [
-        Case.village_code, month.label("month"),
-        func.count().filter(violence).label("violence"),
-        func.count().filter(Case.category == Category.STUNTING_RISK).label("stunting"),
-        func.count().filter(Case.triaged_at <= Case.triage_due_at).label("triage_on_time"),
-        func.count().filter(triage_late).label("triage_late"),
-        *(func.count().filter(violence, columns.has_violence_type(
-            kind, postgresql=scope.postgresql)).label(kind.value) for kind in ViolenceType),
-    ]
-    grid = [dict(row._mapping) for row in scope.session.execute(
-        select(*counts).where(scope.cases_in_period()).group_by(Case.village_code, month))]
-    for cell in grid:
-        cell["month"] = f"{columns.month_start(cell['month']):%Y-%m}"
-    return grid
+    """The period's cases counted per kelurahan and month: the month roll-ups of its whole
+    months and the day roll-ups of the partial months at its edges."""
+    cells = {}
+    for table, month in ((KlaMonth, KlaMonth.month),
+                         (KlaDay, columns.month_of_day(KlaDay.day, postgresql=scope.postgresql))):
+        where = (scope.months_in_period(table) if table is KlaMonth
+                 else scope.days_in_period(table))
+        counts = [
+            table.village_code, month.label("month"),
+            func.sum(table.violence).label("violence"),
+            func.sum(table.stunting_risk).label("stunting"),
+            func.sum(table.triaged_on_time).label("triage_on_time"),
+            func.sum(table.triaged_late).label("triage_late"),
+            *(func.sum(getattr(table, f"type_{kind.value}")).label(kind.value)
+              for kind in ViolenceType),
+        ]
+        for row in scope.session.execute(select(*counts).where(where)
+                                          .group_by(table.village_code, month)):
+            key = (row.village_code, f"{columns.month_start(row.month):%Y-%m}")
+            cell = cells.setdefault(key, {"village_code": key[0], "month": key[1],
+                                          **dict.fromkeys(GRID_COUNTS, 0)})
+            for name in GRID_COUNTS:
+                cell[name] += getattr(row, name)
+    return list(cells.values())
 
 
-def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
+def _untriaged_past_due(scope: Scope) -> int:
+    """The period's cases still untriaged past their due time: late as of now, so not rolled
+    up (ix_cases_untriaged holds only untriaged cases)."""
+    return scope.session.scalar(
+        select(func.count()).select_from(Case)
+        .where(Case.triaged_at.is_(None), Case.triage_due_at <= scope.now,
+               scope.cases_in_period()))
+
+
+def _pending_past_due(scope: Scope) -> dict[str, dict[str, int]]:
+    """Per kelurahan of the area, the referrals still pending past their due time: of open
+    cases ("overdue": any report day), and not accepted, of the period's cases ("late").
+    Late as of now, so not rolled up. The pending referrals past due are few and read from
+    ix_referrals_pending_due_at alone; their cases are then probed by key (on PostgreSQL
+    `id = ANY(ARRAY(…))`: as a join the planner would scan every case of the area)."""
+    past_due = (select(Referral.case_id)
+                .where(text("referrals.status = 'pending'"), Referral.due_at <= scope.now))
+    pending = defaultdict(list)
+    for case_id, accepted_at in scope.session.execute(
+            past_due.add_columns(Referral.accepted_at)):
+        pending[case_id].append(accepted_at)
+    if not pending:
+        return {}
+    of_pending = (Case.id == any_(func.array(past_due.scalar_subquery()))
+                  if scope.postgresql else Case.id.in_(past_due))
+    counts = defaultdict(lambda: {"overdue": 0, "late": 0})
+    for case_id, village, status, created_at in scope.session.execute(
+            select(Case.id, Case.village_code, Case.status, Case.created_at)
+            .where(of_pending, scope.cases_in_area())):
+        in_period = scope.period.start <= _aware(created_at) < scope.period.end
+        for accepted_at in pending[case_id]:
+            if status in OPEN_STATUSES:
+                counts[village]["overdue"] += 1
+            if in_period and accepted_at is None:
+                counts[village]["late"] += 1
+    return dict(counts)
+
+
+def _kelurahan_rows(scope: Scope, grid: list[dict], pending: dict) -> list[dict]:
     """One row per kelurahan of the area, also for kelurahan without any case."""
     counted = defaultdict(lambda: {"violence": 0, "stunting": 0})
     for cell in grid:
         counted[cell["village_code"]]["violence"] += cell["violence"]
         counted[cell["village_code"]]["stunting"] += cell["stunting"]
+    # the cases reported up to TO and open now; only the kelurahan-days still holding an open
+    # case are in ix_kla_days_open (the literal predicate lets the planner use it)
     still_open = dict(scope.session.execute(
-        select(Case.village_code, func.count())
-        .where(Case.status.in_(OPEN_STATUSES), scope.cases_in_area(),
-               Case.created_at < scope.period.end)
-        .group_by(Case.village_code)).all())
-    # a closed case has no open referral: start from the area's open cases, which are few
-    overdue = dict(scope.session.execute(
-        select(Case.village_code, func.count(Referral.id))
-        .join(Referral, Referral.case_id == Case.id)
-        .where(Case.status.in_(OPEN_STATUSES), scope.cases_in_area(),
-               Referral.status == ReferralStatus.PENDING, Referral.due_at <= scope.now)
-        .group_by(Case.village_code)).all())
-    medians = _medians(scope, {
-        "triage": _days(scope, Case.created_at, Case.triaged_at),
-        "acceptance": _days(scope, Case.created_at, Case.first_accepted_at),
-    })
-    to_triage, to_acceptance = medians["triage"], medians["acceptance"]
+        select(KlaDay.village_code, func.sum(KlaDay.open_cases))
+        .where(text("kla_days.open_cases <> 0"), within_prefix(KlaDay.village_code,
+                                                               scope.area.code),
+               KlaDay.day <= scope.period.last_day)
+        .group_by(KlaDay.village_code)).all())
+    to_triage, to_acceptance = _median(scope, TRIAGE), _median(scope, ACCEPTANCE)
     # one index probe per kelurahan: its latest violence report up to the period's end
     last_violence_at = (
         select(func.max(Case.created_at))
@@ -220,7 +298,7 @@ def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
         "open_cases": still_open.get(code, 0),
         "days_since_last_violence_case": (
             (scope.period.end - _aware(last)).days if last is not None else None),
-        "overdue_referrals": overdue.get(code, 0),
+        "overdue_referrals": pending.get(code, {}).get("overdue", 0),
         "triaged_cases": to_triage.get(code, (None, 0))[1],
         "median_days_to_triage": to_triage.get(code, (None, 0))[0],
         "accepted_cases": to_acceptance.get(code, (None, 0))[1],
@@ -228,24 +306,22 @@ def _kelurahan_rows(scope: Scope, grid: list[dict]) -> list[dict]:
     } for code, name, last in villages]
 
 
-def _referrals_of_period(scope: Scope) -> dict:
+def _referrals_of_period(scope: Scope, pending: dict) -> dict:
     """Outcomes per agency and acceptance on time, for the referrals of the period's cases;
-    a referral still pending past its due time counts as late."""
-    late = case((Referral.accepted_at.is_not(None), Referral.accepted_at > Referral.due_at),
-                (Referral.status == ReferralStatus.PENDING, Referral.due_at <= scope.now),
-                else_=False)
-    by_agency = defaultdict(dict)
+    a referral still pending past its due time counts as late (PENDING: _pending_past_due)."""
+    by_agency = defaultdict(lambda: defaultdict(int))
     on_time = late_count = 0
-    for agency, status, number, in_time, too_late in scope.session.execute(
-            select(Referral.agency_code, Referral.status, func.count(),
-                   func.count().filter(Referral.accepted_at <= Referral.due_at),
-                   func.count().filter(late))
-            .join(Case, Case.id == Referral.case_id)
-            .where(scope.cases_in_period())
-            .group_by(Referral.agency_code, Referral.status)):
-        by_agency[agency][status.value] = number
-        on_time += in_time
-        late_count += too_late
+    for table, where in ((KlaReferralMonth, scope.months_in_period(KlaReferralMonth)),
+                         (KlaReferralDay, scope.days_in_period(KlaReferralDay))):
+        for agency, status, number, in_time, too_late in scope.session.execute(
+                select(table.agency_code, table.status, func.sum(table.referrals),
+                       func.sum(table.accepted_on_time), func.sum(table.accepted_late))
+                .where(where).group_by(table.agency_code, table.status)):
+            if number:
+                by_agency[agency][status] += number
+            on_time += in_time
+            late_count += too_late
+    late_count += sum(counts["late"] for counts in pending.values())
     outcomes = []
     for agency in sorted(by_agency):
         by_status = {status.value: by_agency[agency].get(status.value, 0)
@@ -257,12 +333,15 @@ def _referrals_of_period(scope: Scope) -> dict:
 
 
 def _closed_by_reason(scope: Scope) -> dict:
-    closed = dict(scope.session.execute(
-        select(Case.closure_reason, func.count())
-        .where(Case.closed_at >= scope.period.start, Case.closed_at < scope.period.end,
-               scope.cases_in_area())
-        .group_by(Case.closure_reason)).all())
-    return {reason.value: closed.get(reason, 0) for reason in ClosureReason}
+    closed = defaultdict(int)
+    for table, where in ((KlaMonth, scope.months_in_period(KlaMonth)),
+                         (KlaDay, scope.days_in_period(KlaDay))):
+        numbers = scope.session.execute(select(*(
+            func.coalesce(func.sum(getattr(table, f"closed_{reason.value}")), 0)
+            for reason in ClosureReason)).where(where)).one()
+        for reason, number in zip(ClosureReason, numbers, strict=True):
+            closed[reason.value] += number
+    return {reason.value: closed[reason.value] for reason in ClosureReason}
 
 
 def _nutrition(scope: Scope) -> dict:
@@ -310,37 +389,47 @@ def _monthly(period: Period, grid: list[dict]) -> list[dict]:
     return series
 
 
-def _days(scope: Scope, start, end):
-    """END - START in days, as a float (NULL when END is NULL), on either backend."""
-    if scope.postgresql:  # date_part is double precision; extract() would be numeric
-        return func.date_part("epoch", end - start) / SECONDS_PER_DAY
-    return (func.extract("epoch", end) - func.extract("epoch", start)) / SECONDS_PER_DAY
+def _median(scope: Scope, measure: str) -> dict[str, tuple[float, int]]:
+    """(median in days rounded to 0.1, number of cases) per kelurahan of the durations
+    MEASURE (rollups.TRIAGE or ACCEPTANCE) of the period's cases: one row per kelurahan-month
+    (a few more before a fold), each a list of (day, microseconds, cases) — the exact
+    median, as the lists keep microseconds; days outside the period are left out."""
+    first, last = scope.period.first_day, scope.period.last_day
+    counted = defaultdict(Counter)
+    for code, month, durations in scope.session.execute(
+            select(KlaDuration.village_code, KlaDuration.month, KlaDuration.durations)
+            .where(KlaDuration.measure == measure,
+                   within_prefix(KlaDuration.village_code, scope.area.code),
+                   KlaDuration.month >= month_of(first), KlaDuration.month <= last)):
+        next_month = (month + timedelta(days=31)).replace(day=1)
+        whole = month >= first and next_month <= last + timedelta(days=1)
+        histogram = counted[code]
+        for day, microseconds, number in durations:
+            if whole or first <= month.replace(day=day) <= last:
+                histogram[microseconds] += number
+    medians = {}
+    for code, histogram in sorted(counted.items()):
+        kept = sorted((value, number) for value, number in histogram.items() if number > 0)
+        if kept:
+            medians[code] = (round(_middle(kept) / MICROSECONDS_PER_DAY, 1),
+                             sum(number for _, number in kept))
+    return medians
 
 
-def _medians(scope: Scope, durations: dict) -> dict:
-    """For each named duration (in days; NULL when not reached), its (median, count) per
-    kelurahan over the period's cases, all in one pass (percentile_cont on PostgreSQL; the
-    embedded database has no median, so its durations are sorted here)."""
-    by_name = {name: {} for name in durations}
-    if scope.postgresql:
-        aggregates = [aggregate for duration in durations.values() for aggregate in (
-            func.percentile_cont(0.5).within_group(duration), func.count(duration))]
-        for code, *figures in scope.session.execute(
-                select(Case.village_code, *aggregates).where(scope.cases_in_period())
-                .group_by(Case.village_code)):
-            for index, name in enumerate(durations):
-                median, number = figures[2 * index], figures[2 * index + 1]
-                if number:
-                    by_name[name][code] = (round(median, 1), number)
-        return by_name
-    values = {name: defaultdict(list) for name in durations}
-    for code, *days in scope.session.execute(
-            select(Case.village_code, *durations.values()).where(scope.cases_in_period())):
-        for name, value in zip(durations, days, strict=True):
-            if value is not None:
-                values[name][code].append(value)
-    return {name: {code: (round(statistics.median(found), 1), len(found))
-                   for code, found in by_code.items()} for name, by_code in values.items()}
+def _middle(histogram: list[tuple[int, int]]) -> float:
+    """The median of a sorted histogram of (value, count): the middle value, or the mean of
+    the two middle ones."""
+    total = sum(number for _, number in histogram)
+    low, high = (total - 1) // 2, total // 2
+    found = []
+    seen = 0
+    for value, number in histogram:
+        while len(found) < 2 and seen + number > (low, high)[len(found)]:
+            found.append(value)
+        seen += number
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
 
 
 def _pct(part: int, rest: int) -> float | None:

@@ -38,7 +38,7 @@ class KlaStatistics(MethodView):
         total, row and share a sum or ratio of those published counts; a month's figures
         never change once released. The rules: docs/statistics-disclosure.md.
         """
-        return _statistics(query, grant)
+        return statistics(query, grant)
 
 
 @blp.route("/kla.csv")
@@ -52,10 +52,12 @@ class KlaStatisticsCsv(MethodView):
     def get(self, query, *, grant):
         """The rows of GET /stats/kla as CSV: per kelurahan (analysts: per kecamatan), a
         header line first, labels in lang"""
-        return _statistics({**query, "format": "csv"}, grant)
+        return statistics({**query, "format": "csv"}, grant)
 
 
-def _statistics(query, grant):
+def statistics(query, grant):
+    """The KLA statistics GRANT's caller gets for QUERY (KlaQuerySchema, loaded): the
+    figures, or a CSV Response; the web dashboard (web/kla.py) answers with the same."""
     session = get_session()
     area = service.area_for(session=session, grant=grant, code=query["area"])
     if suppresses_small_counts(grant.principal.role):

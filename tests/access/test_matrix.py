@@ -19,7 +19,15 @@ from api.auth.policy import CASE_STAFF, MACHINE_ROLES, POLICY, Operation, Scope
 from api.vocabularies.codes import Role
 from tests.access import views
 from tests.access.views import View, within
-from tests.access.world import BARU_ILIR, OTHER_AGENCY, OWN_AGENCY, SEARCHES, World, weighing
+from tests.access.world import (
+    BARU_ILIR,
+    DUPLICATE_OF,
+    OTHER_AGENCY,
+    OWN_AGENCY,
+    SEARCHES,
+    World,
+    weighing,
+)
 from tests.conftest import (
     BALIKPAPAN,
     BALIKPAPAN_TIMUR,
@@ -75,6 +83,14 @@ def _referral_move(referral_id, role):
             if role in CASE_STAFF else {"to": "accepted", "external_reference": "DS-1"})
     url = f"/api/v1/referrals/{referral_id}"
     return Call("post", f"{url}/transitions", move, if_match=url)
+
+
+def _set_aside_as_not_duplicate(case_id, role):
+    # out-of-scope cases have no pair of the caller's: any id, the case itself answers 404
+    other = DUPLICATE_OF.get(case_id, str(uuid.uuid4()))
+    url = f"/api/v1/cases/{case_id}"
+    return Call("post", f"{url}/duplicates", {"other_case_id": other,
+                                              "decision": "not_duplicate"}, if_match=url)
 
 
 def _one_case_counted(role, figures):
@@ -159,6 +175,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/cases/{case_id}/transitions"): Row(
         case_call("/transitions", "post", CLOSE, etag=True), views.case_view,
         subject="triaged_case"),
+    ("POST", "/api/v1/cases/{case_id}/duplicates"): Row(
+        _set_aside_as_not_duplicate, views.case_view, subject="duplicated_case"),
     ("POST", "/api/v1/cases/{case_id}/route"): Row(
         case_call("/route", "post", etag=True), views.case_view, subject="triaged_case"),
     ("GET", "/api/v1/cases/{case_id}/routing-plan"): Row(

@@ -42,7 +42,7 @@ CASE_FULL = fields(
     *CASE_REPORTER, "closure_reason", "risk_level", "emergency", "needs_attention",
     "violence_types", "tags", "incident_date", "incident_place", "description",
     "perpetrator_relation", "village_code", "rw", "rt", "address", "source", "assigned_to",
-    "triage_due_at", "overdue", "closed_at",
+    "triage_due_at", "overdue", "closed_at", "possible_duplicate_count",
     reporter=fields("id", "role"),
     child=fields("id", "name", "nik", "sex", "birth_date", "birth_date_estimated",
                  "age_months", "school", "disability"),

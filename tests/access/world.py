@@ -26,6 +26,8 @@ from tests.conftest import (
 OWN_AGENCY, OTHER_AGENCY = "DINSOS", "DINKES"
 BARU_ILIR = "6471021001"  # Balikpapan Barat
 SEARCHES = {BALIKPAPAN_TIMUR: "Budi", BANJARMASIN: "Siti"}
+# a case with a possible duplicate → that duplicate (World.duplicated_case)
+DUPLICATE_OF: dict[str, str] = {}
 
 
 class World:
@@ -57,6 +59,14 @@ class World:
         case_id = self._report(self._reporter_of_own_cases(), MANGGAR)
         self._triage(case_id)
         self._route(case_id)
+        return case_id
+
+    @cached_property
+    def duplicated_case(self) -> str:
+        """A report of the child of an earlier report in Manggar: a possible duplicate."""
+        earlier = self._report(self._reporter(MANGGAR), MANGGAR)
+        case_id = self._report(self._reporter_of_own_cases(), MANGGAR)
+        DUPLICATE_OF[case_id] = earlier
         return case_id
 
     @cached_property

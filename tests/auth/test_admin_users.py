@@ -78,7 +78,9 @@ def test_bad_user_is_422(client, admin, body, field):
 def test_only_admins_manage_users_and_tokens(client, make_user, admin, role):
     caller = make_user(role, [BALIKPAPAN] if role not in ("agency_system",) else [],
                        "DINKES" if role == "agency_system" else None)
-    assert client.get("/api/v1/users", headers=caller.headers).status_code == 403
+    # supervisors read the accounts of the people working in their areas, nothing more
+    assert client.get("/api/v1/users", headers=caller.headers).status_code == (
+        200 if role == "supervisor" else 403)
     assert client.post("/api/v1/users", json={"username": "abc", "role": "admin"},
                        headers=caller.headers).status_code == 403
     assert client.post(f"/api/v1/users/{caller.id}/tokens", json={},
@@ -139,3 +141,19 @@ def test_admin_issues_a_token_for_themselves(client, admin):
     assert issued.status_code == 201
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued.json['token']}"})
     assert me.json["id"] == str(admin.id)
+
+
+def test_supervisor_lists_the_people_of_their_areas_without_their_contacts(
+        client, make_user, admin):
+    created = client.post("/api/v1/users", headers=admin.headers, json={
+        "username": "pekerja.manggar", "role": "caseworker", "area_codes": [MANGGAR],
+        "email": "pekerja@example.org", "phone": "+6281234567890"})
+    assert created.status_code == 201, created.json
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    listed = {u["username"]: u for u in client.get(
+        "/api/v1/users?page_size=100", headers=supervisor.headers).json}
+    assert listed["pekerja.manggar"]["email"] is None
+    assert listed["pekerja.manggar"]["phone"] is None
+    by_admin = {u["username"]: u for u in client.get(
+        "/api/v1/users?page_size=100", headers=admin.headers).json}
+    assert by_admin["pekerja.manggar"]["email"] == "pekerja@example.org"

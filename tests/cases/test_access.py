@@ -1,5 +1,7 @@
 """Who may report, list, read and correct which cases, and which fields each view shows."""
 
+import json
+
 import pytest
 
 from api.regions import calendar
@@ -19,7 +21,7 @@ FULL_VIEW = REPORTER_VIEW | {
     "closure_reason", "risk_level", "emergency", "needs_attention", "violence_types", "tags",
     "incident_date", "incident_place", "description", "perpetrator_relation", "village_code",
     "rw", "rt", "address", "source", "reporter", "assigned_to", "child", "household",
-    "possible_duplicates", "triage_due_at", "overdue", "closed_at",
+    "possible_duplicates", "possible_duplicate_count", "triage_due_at", "overdue", "closed_at",
 }
 REPORTER_ROLES = ["rt_head", "teacher", "posyandu_cadre"]
 STAFF_ROLES = ["caseworker", "supervisor"]
@@ -205,7 +207,10 @@ def test_list_is_paginated(client, make_user):
         client.post("/api/v1/cases", json=child_report(source="hotline"), headers=staff.headers)
     response = client.get("/api/v1/cases?page=2&page_size=2", headers=staff.headers)
     assert len(response.json) == 1
-    assert '"total": 3' in response.headers["X-Pagination"]
+    # no COUNT unless asked for: exact totals are never the price of a page (DESIGN §3)
+    assert "total" not in json.loads(response.headers["X-Pagination"])
+    counted = client.get("/api/v1/cases?page_size=2&with_total=true", headers=staff.headers)
+    assert json.loads(counted.headers["X-Pagination"])["total"] == 3
     assert client.get("/api/v1/cases?page_size=101", headers=staff.headers).status_code == 422
 
 

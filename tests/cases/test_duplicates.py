@@ -1,8 +1,10 @@
 """Possible duplicates are linked on report, never merged (DESIGN §5)."""
 
+import uuid
+
 import pytest
 
-from tests.conftest import BALIKPAPAN, BALIKPAPAN_TIMUR, LAMARU, child_report
+from tests.conftest import BALIKPAPAN, BALIKPAPAN_TIMUR, LAMARU, MANGGAR, child_report
 
 NIK = "6471010405170003"
 BARU_ILIR = "6471021001"  # Balikpapan Barat
@@ -222,3 +224,182 @@ def test_search_follows_the_same_rules_on_every_database(client, make_user):
 
     assert all(found(q) for q in ("elise", "ÉLISE WULAN", "Elise Wulandari", "wulandari"))
     assert not found("Elisa")
+
+
+# ---------- clusters: bounded whatever a child's history ----------
+
+def _read_with_etag(client, staff, case):
+    answer = client.get(f"/api/v1/cases/{case['id']}", headers=staff.headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json, answer.headers["ETag"]
+
+
+def test_a_much_reported_child_shows_the_most_recent_reports_and_how_many(client, make_user):
+    from api.cases.duplicates import SHOWN
+
+    staff = make_user("caseworker", [BALIKPAPAN])
+    child = {"name": "Budi Santoso", "sex": "male", "birth_date": "2017-05-04", "nik": NIK}
+    reports = [_report(client, staff, child=child) for _ in range(SHOWN + 3)]
+    last = reports[-1]
+    assert last["possible_duplicate_count"] == SHOWN + 2
+    assert [d["id"] for d in last["possible_duplicates"]] == [
+        r["id"] for r in reversed(reports[-SHOWN - 1:-1])]
+    first, _ = _read_with_etag(client, staff, reports[0])
+    assert first["possible_duplicate_count"] == SHOWN + 2
+    assert [d["id"] for d in first["possible_duplicates"]] == [
+        r["id"] for r in reversed(reports[-SHOWN:])]
+    assert {d["reason"] for d in first["possible_duplicates"]} == {"same_child"}
+    listed = client.get("/api/v1/cases", query_string={"page_size": 5},
+                        headers=staff.headers).json
+    assert [c["possible_duplicate_count"] for c in listed] == [SHOWN + 2] * 5
+
+
+def _report_of_child(client, staff, case, **overrides):
+    """A report about the child of CASE, named by its record."""
+    report = child_report(source="hotline", child_id=case["child"]["id"], **overrides)
+    del report["child"]
+    response = client.post("/api/v1/cases", json=report, headers=staff.headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_a_report_matching_two_clusters_joins_them(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    here = [_report(client, staff) for _ in range(2)]  # Budi Santoso of Manggar
+    there = [_report(client, staff, village_code=LAMARU)]  # a namesake's record in Lamaru
+    there.append(_report_of_child(client, staff, there[0], village_code=LAMARU))
+    assert [d["id"] for d in there[1]["possible_duplicates"]] == [there[0]["id"]]
+    # reported in Manggar for the Lamaru record: the same child as both
+    joined = _report_of_child(client, staff, there[0])
+    assert {d["id"]: d["reason"] for d in joined["possible_duplicates"]} == {
+        here[0]["id"]: "same_child_and_village", here[1]["id"]: "same_child_and_village",
+        there[0]["id"]: "same_child", there[1]["id"]: "same_child"}
+    first, _ = _read_with_etag(client, staff, here[0])
+    assert {d["id"] for d in first["possible_duplicates"]} == {
+        here[1]["id"], there[0]["id"], there[1]["id"], joined["id"]}
+    assert first["possible_duplicate_count"] == 4
+
+
+def test_a_new_duplicate_changes_the_etag_not_the_version_of_the_others(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    first = _report(client, staff)
+    before, etag = _read_with_etag(client, staff, first)
+    _report(client, staff)
+    after, etag_after = _read_with_etag(client, staff, first)
+    assert etag_after != etag and after["possible_duplicate_count"] == 1
+    assert after["updated_at"] == before["updated_at"]
+    assert client.get(f"/api/v1/cases/{first['id']}",
+                      headers={**staff.headers, "If-None-Match": etag}).status_code == 200
+
+
+# ---------- deciding a possible duplicate ----------
+
+def _decide(client, staff, case, other, decision, *, etag=None, note=None):
+    url = f"/api/v1/cases/{case['id']}"
+    if etag is None:
+        etag = client.get(url, headers=staff.headers).headers["ETag"]
+    body = {"other_case_id": other["id"], "decision": decision,
+            **({"note": note} if note else {})}
+    return client.post(f"{url}/duplicates", json=body,
+                       headers={**staff.headers, "If-Match": etag})
+
+
+def test_not_a_duplicate_is_shown_no_more_on_either_case_for_good(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    first = _report(client, staff)
+    second = _report(client, staff, child={"name": "BUDI SANTOSO", "sex": "male",
+                                           "birth_date": "2017-05-04"})
+    answer = _decide(client, staff, first, second, "not_duplicate", note="Other family")
+    assert answer.status_code == 200, answer.json
+    assert answer.json["possible_duplicates"] == [] == _read(client, staff, second)[
+        "possible_duplicates"]
+    assert answer.json["possible_duplicate_count"] == 0
+    third = _report(client, staff)
+    assert {d["id"] for d in third["possible_duplicates"]} == {first["id"], second["id"]}
+    assert [d["id"] for d in _read(client, staff, first)["possible_duplicates"]] == [
+        third["id"]]
+    assert [d["id"] for d in _read(client, staff, second)["possible_duplicates"]] == [
+        third["id"]]
+    again = _decide(client, staff, first, second, "not_duplicate")
+    assert again.status_code == 422 and "other_case_id" in again.json["errors"]
+    steps = client.get(f"/api/v1/cases/{second['id']}/timeline", headers=staff.headers).json
+    decided = [s for s in steps if s["kind"] == "duplicate_decided"]
+    assert [(s["details"]["decision"], s["details"]["other_case_id"], s["note"])
+            for s in decided] == [("not_duplicate", first["id"], "Other family")]
+
+
+def test_confirmed_closes_the_newer_case_as_a_duplicate(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    first = _report(client, staff)
+    second = _report(client, staff)
+    answer = _decide(client, staff, second, first, "confirmed")
+    assert answer.status_code == 200, answer.json
+    assert answer.json["status"] == "closed" and answer.json["closure_reason"] == "duplicate"
+    assert _read(client, staff, first)["status"] == "reported"
+    steps = client.get(f"/api/v1/cases/{second['id']}/timeline", headers=staff.headers).json
+    assert {"duplicate_decided", "status_changed"} <= {s["kind"] for s in steps}
+    # from the older case's side, too: the newer one is closed already
+    assert _decide(client, staff, first, second, "confirmed").status_code == 409
+
+
+def test_confirming_a_newer_case_with_open_referrals_is_a_conflict(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    first = _report(client, staff)
+    second = _report(client, staff)
+    url = f"/api/v1/cases/{second['id']}"
+    for action, body in (("triage", {"risk_level": "high"}), ("route", None)):
+        etag = client.get(url, headers=staff.headers).headers["ETag"]
+        done = client.post(f"{url}/{action}", json=body,
+                           headers={**staff.headers, "If-Match": etag})
+        assert done.status_code == 200, done.json
+    refused = _decide(client, staff, first, second, "confirmed")
+    assert refused.status_code == 409
+    assert _read(client, staff, second)["status"] == "referred"
+
+
+def test_deciding_needs_the_cases_version_and_a_caseworker_of_the_area(client, make_user):
+    staff = make_user("caseworker", [BALIKPAPAN])
+    elsewhere = make_user("caseworker", ["6371"])
+    rt_head = make_user("rt_head", [MANGGAR])
+    first = _report(client, staff)
+    second = _report(client, staff)
+    url = f"/api/v1/cases/{first['id']}/duplicates"
+    body = {"other_case_id": second["id"], "decision": "confirmed"}
+    assert client.post(url, json=body, headers=staff.headers).status_code == 428
+    stale = client.post(url, json=body, headers={**staff.headers, "If-Match": '"stale"'})
+    assert stale.status_code == 412
+    assert client.post(url, json=body, headers=rt_head.headers).status_code == 403
+    assert client.post(url, json=body, headers={**elsewhere.headers,
+                                                "If-Match": '"x"'}).status_code == 404
+    unknown = client.post(url, json={**body, "decision": "maybe"},
+                          headers={**staff.headers, "If-Match": '"x"'})
+    assert unknown.status_code == 422
+    stranger = _report(client, staff, child=_child("Ani Lestari"))
+    not_linked = _decide(client, staff, first, stranger, "not_duplicate")
+    assert not_linked.status_code == 422 and "other_case_id" in not_linked.json["errors"]
+    assert _read(client, staff, first)["status"] == "reported"
+
+
+# ---------- the migration keeps what was linked ----------
+
+def test_migrating_turns_linked_pairs_into_clusters_and_back(client, make_user, connection,
+                                                             database_url):
+    from sqlalchemy import text
+
+    from api.migrate import downgrade, upgrade
+
+    staff = make_user("caseworker", [BALIKPAPAN])
+    cases = [_report(client, staff) for _ in range(3)]
+    alone = _report(client, staff, child=_child("Ani Lestari"))
+    downgrade(database_url, connection=connection, revision="f9a0b1c2d3e4")
+    pairs = connection.execute(text(
+        "SELECT case_id, other_case_id, reason FROM case_possible_duplicates")).all()
+    assert len(pairs) == 6 and {reason for *_, reason in pairs} == {"same_child_and_village"}
+    upgrade(database_url, connection=connection)
+    clusters = dict(connection.execute(text(
+        "SELECT id, duplicate_cluster_id FROM cases")).all())
+    # read as text: hex digits on SQLite, the canonical form on PostgreSQL
+    by_case = {str(uuid.UUID(str(case_id))): cluster and str(uuid.UUID(str(cluster)))
+               for case_id, cluster in clusters.items()}
+    assert {by_case[c["id"]] for c in cases} == {cases[0]["id"]}  # named after the earliest
+    assert by_case[alone["id"]] is None
