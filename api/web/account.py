@@ -13,6 +13,7 @@ from flask_babel import gettext
 from api.auth import limits
 from api.auth.service import normalise_username
 from api.web import session as web_session
+from api.web import site
 from api.web.site import blp
 
 LOGIN_ENDPOINT = "web.login"
@@ -20,10 +21,11 @@ LOGIN_ENDPOINT = "web.login"
 
 @blp.route("/")
 def home():
-    """Where a person lands: the report form, or the login."""
+    """Where a person lands: their role's first page of work (site.landing_page), or the
+    login."""
     if web_session.signed_in() is None:
         return redirect(url_for("web.login"))
-    return redirect(url_for("web.report"))
+    return redirect(site.landing_page())
 
 
 @blp.route("/masuk", methods=["GET", "POST"])
@@ -70,7 +72,7 @@ def _next_page() -> str:
     # only a page of this app: never a redirect to another host (//host, /\host)
     if target.startswith("/app/") and not target.startswith(("//", "/\\")) and "\\" not in target:
         return target
-    return url_for("web.report")
+    return site.landing_page()
 
 
 @blp.record_once

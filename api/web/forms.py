@@ -90,6 +90,8 @@ SENTENCES = {
         N_("%(field)s harus antara 35 dan 140 cm."),
     "Unknown field.": N_("Isian tidak dikenal dikirim."),
     "Each value may appear once.": N_("%(field)s dipilih lebih dari sekali."),
+    "Say why the referral is declined.": N_("%(field)s wajib diisi: mengapa rujukan ditolak?"),
+    "Describe the outcome of the service.": N_("%(field)s wajib diisi: apa hasil layanannya?"),
 }
 NOT_A_NUMBER = N_("%(field)s harus berupa angka.")
 NOT_A_CHOICE = N_("%(field)s: pilihan ini tidak dikenal.")

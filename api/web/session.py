@@ -118,7 +118,10 @@ def grant_for(operation: Operation, *, acting: bool = True) -> Grant:
     return grant
 
 
-def allowed(operation: Operation) -> bool:
-    """Whether the signed-in person's role may perform OPERATION (for the navigation)."""
+def allowed(operation: Operation, scopes=None) -> bool:
+    """Whether the signed-in person's role may perform OPERATION (for the navigation);
+    with SCOPES, only under one of those scopes (the agencies' board: Scope.AGENCY)."""
     principal = signed_in()
-    return principal is not None and principal.role in POLICY[operation]
+    if principal is None or principal.role not in POLICY[operation]:
+        return False
+    return scopes is None or POLICY[operation][principal.role] in scopes

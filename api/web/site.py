@@ -10,7 +10,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from api.auth.policy import Operation
+from api.auth.policy import Operation, Scope
 from api.errors import DomainError, domain_problem, problem
 from api.web import csp, i18n
 from api.web import session as web_session
@@ -19,12 +19,36 @@ blp = Blueprint("web", __name__, url_prefix="/app", template_folder="templates",
                 static_folder="static", static_url_path="/static")
 csrf = CSRFProtect()
 
-# the navigation: (endpoint, label, operation the policy must grant the role)
+# the navigation: (endpoint, label, operation the policy must grant the role[, the scopes
+# the grant must have])
 NAVIGATION = (
     ("web.report", lazy_gettext("Lapor"), Operation.CASE_CREATE),
     ("web.weighing", lazy_gettext("Timbang"), Operation.MEASUREMENT_CREATE),
     ("web.my_reports", lazy_gettext("Laporan saya"), Operation.CASE_LIST),
+    # the queue is where cases are triaged: whoever may triage works from it
+    ("web.queue_page", lazy_gettext("Kasus"), Operation.CASE_TRIAGE),
+    ("web.referral_board", lazy_gettext("Rujukan"), Operation.REFERRAL_LIST, (Scope.AGENCY,)),
+    ("web.kla", lazy_gettext("KLA"), Operation.STATS_READ),
+    ("web.routing_rules", lazy_gettext("Aturan rujukan"), Operation.ROUTING_RULES_REPLACE),
+    ("web.audit_events", lazy_gettext("Jejak audit"), Operation.AUDIT_READ),
+    ("web.users", lazy_gettext("Pengguna"), Operation.USER_LIST),
 )
+
+
+# where a signed-in person lands: the first page of their day's work that the policy allows
+# (a caseworker may report too, but works from the queue)
+LANDING = ("web.queue_page", "web.referral_board", "web.kla", "web.report", "web.users")
+
+
+def landing_page() -> str:
+    """The URL of the first LANDING page the signed-in person's role is allowed; the report
+    form when none is (it refuses them itself)."""
+    entries = {endpoint: (operation, *scopes)
+               for endpoint, _, operation, *scopes in NAVIGATION}
+    for endpoint in LANDING:
+        if web_session.allowed(*entries[endpoint]):
+            return url_for(endpoint)
+    return url_for("web.report")
 
 
 @blp.record_once
@@ -54,8 +78,9 @@ def _page_context() -> dict:
     if request.blueprint != "web":
         return {}
     principal = web_session.signed_in()
-    navigation = [(endpoint, label) for endpoint, label, operation in NAVIGATION
-                  if principal is not None and web_session.allowed(operation)]
+    navigation = [(endpoint, label) for endpoint, label, operation, *scopes in NAVIGATION
+                  if principal is not None
+                  and web_session.allowed(operation, *scopes)]
     return {"principal": principal, "navigation": navigation, "label": i18n.label,
             "language": i18n.language()}
 
