@@ -2,9 +2,11 @@
 
 Fills a database of its own (default: lindung_bench beside LINDUNG_TEST_DATABASE_URL's) with
 realistic cases spread over Kota Balikpapan, Banjarmasin and Banjarbaru over five years, with
-their children, referrals and posyandu measurements, by COPY; then times the KLA statistics
-of one city-year and of one kecamatan-year, against a baseline measured in the same run (a
-plain COUNT of that city-year's cases), and prints the query plans' index use.
+their children, referrals and posyandu measurements, by COPY; rebuilds the KLA roll-ups from
+them (COPY bypasses the flush listener that keeps them: api/stats/rollups.py); then times the
+KLA statistics (read from the roll-ups) of one city-year and of one kecamatan-year, against a
+baseline measured in the same run (a plain COUNT of that city-year's cases), and prints the
+query plans' index use.
 
     .venv/bin/python bench/kla_bench.py [--cases 1000000] [--keep] [--reuse]
 
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.cases.models import Case  # noqa: E402
 from api.migrate import upgrade  # noqa: E402
+from api.regions import calendar  # noqa: E402
 from api.regions.models import Region  # noqa: E402
 from api.regions.service import (  # noqa: E402
     BUNDLED_REGIONS,
@@ -35,6 +38,7 @@ from api.regions.service import (  # noqa: E402
     read_region_file,
     within_prefix,
 )
+from api.stats import rollups  # noqa: E402
 from api.stats import service as stats  # noqa: E402
 from api.vocabularies.codes import RegionLevel  # noqa: E402
 
@@ -76,6 +80,8 @@ def main() -> None:
         started = time.perf_counter()
         loaded = fill(engine, args.cases)
         print(f"loaded {loaded} in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
+        print(f"rolled up into {rebuild(engine)} in {time.perf_counter() - started:.0f} s")
         measure(engine, args.runs)
         engine.dispose()
     finally:
@@ -118,13 +124,18 @@ def fill(engine, case_count: int) -> str:
         status = "closed" if closed else random.choice(["triaged", "referred", "in_service"])
         reason = random.choice(CLOSURES) if closed else "\\N"
         first_accepted = triaged + timedelta(hours=1 + random.expovariate(1 / 30))
+        # the staff queue's place (cases/models.py _keep_queue_place): a response due while
+        # triaged or referred, none in service; closed last
+        awaiting = status in ("triaged", "referred")
+        rank = 4 if closed else (2 if awaiting else 3)
+        queue_due = triaged + timedelta(hours=6) if awaiting else created
         cases.write(
             f"{case_id}\tKS-{village[:4]}-{created.year}-{number:07d}\t{category}\t{status}\t"
             f"{reason}\t{random.choice(['high', 'medium', 'low'])}\tf\tf\t{types}\t[]\t\\N\t"
             f"\\N\t\\N\t\\N\t{village}\t\\N\t\\N\t\\N\tcommunity\t{reporter}\trt_head\t\\N\t"
             f"{child_id}\t\\N\t{created + timedelta(hours=24)}\t{triaged}\t"
             f"{triaged + timedelta(hours=6)}\t{first_accepted}\t{created}\t{created}\t"
-            f"{closed if closed else chr(92) + 'N'}\t1\n")
+            f"{closed if closed else chr(92) + 'N'}\t1\t{rank}\t{queue_due}\n")
         for agency, service in random.sample(AGENCY_SERVICES, random.randint(1, 2)):
             sequence += 1
             made = triaged + timedelta(hours=1)
@@ -141,19 +152,39 @@ def fill(engine, case_count: int) -> str:
                 f"{uuid.uuid4()}\t{child_id}\t{on}\t400\t8.0\t70.0\tlying\t\\N\t"
                 f"{random.gauss(-1.5, 1.2):.2f}\t{random.gauss(-1, 1.1):.2f}\t"
                 f"{random.gauss(-0.5, 1.1):.2f}\tnormal\tnormal\tnormal\t{case_id}\t"
-                f"{reporter}\t{created}\n")
+                f"{reporter}\t{created}\t[]\n")
     with engine.raw_connection() as raw:
         cursor = raw.cursor()
         cursor.execute("INSERT INTO users (id, username, role, active, created_at) "
                        "VALUES (%s, 'bench', 'rt_head', true, now())", (str(reporter),))
         children_columns = ("(id, name, nik, sex, birth_date, birth_date_estimated, school, "
                             "disability, village_code, rw, rt, created_at, updated_at, version)")
-        for table, buffer in ((f"children {children_columns}", children), ("cases", cases),
-                              ("referrals", referrals), ("measurements", measurements)):
+        # columns named: a column added later (with its default) must not shift the rows
+        measurement_columns = ("(id, child_id, measured_on, age_days, weight_kg, height_cm, "
+                               "position, muac_cm, haz, waz, whz, haz_category, waz_category, "
+                               "whz_category, case_id, recorded_by, created_at, flags)")
+        case_columns = (
+            "(id, reference, category, status, closure_reason, risk_level, emergency, "
+            "attention_flagged, violence_types, tags, incident_date, incident_place, "
+            "description, perpetrator_relation, village_code, rw, rt, address, source, "
+            "reporter_id, reporter_role, assigned_to, child_id, household_id, triage_due_at, "
+            "triaged_at, response_due_at, first_accepted_at, created_at, updated_at, "
+            "closed_at, version, queue_rank, queue_due_at)")
+        referral_columns = ("(id, case_id, agency_code, service, status, rule_id, note, "
+                            "reason, outcome, external_reference, due_at, accepted_at, "
+                            "created_by, created_at, updated_at, sync_seq, version)")
+        for table, buffer in ((f"children {children_columns}", children),
+                              (f"cases {case_columns}", cases),
+                              (f"referrals {referral_columns}", referrals),
+                              (f"measurements {measurement_columns}", measurements)):
             buffer.seek(0)
             with cursor.copy(f"COPY {table} FROM STDIN") as copy:
                 while chunk := buffer.read(1 << 20):
                     copy.write(chunk)
+        # the feed continues after the positions given here (referrals/feed.py)
+        cursor.execute("INSERT INTO referral_feed_counter (id, last_position) VALUES (1, %s) "
+                       "ON CONFLICT (id) DO UPDATE SET last_position = excluded.last_position",
+                       (sequence,))
         raw.commit()
         # what autovacuum does on a live database: statistics, and a visibility map so the
         # covering indexes answer without visiting the table
@@ -165,18 +196,30 @@ def fill(engine, case_count: int) -> str:
     return ", ".join(f"{number:,} {name}" for name, number in counts.items())
 
 
+def rebuild(engine) -> str:
+    """The KLA roll-ups recomputed from the loaded cases (`lindung stats rebuild`)."""
+    with Session(engine) as session:
+        written = rollups.rebuild(connection=session.connection())
+        session.commit()
+    with engine.raw_connection() as raw:
+        raw.driver_connection.autocommit = True
+        raw.cursor().execute("VACUUM ANALYZE kla_days, kla_months, kla_referral_days, "
+                             "kla_referral_months, kla_durations")
+    return ", ".join(f"{rows:,} {table}" for table, rows in written.items())
+
+
 def measure(engine, runs: int) -> None:
     now = datetime(2026, 11, 1, tzinfo=UTC)
     scenarios = [("Kota Banjarmasin (6371), 2025", "6371", date(2025, 1, 1), date(2025, 12, 31)),
                  ("Kota Balikpapan (6471), 2025", "6471", date(2025, 1, 1), date(2025, 12, 31)),
                  ("Kecamatan Balikpapan Timur (647101), 2025", "647101", date(2025, 1, 1),
                   date(2025, 12, 31))]
-    print(f"\n{'scenario':<44} {'baseline ms':>12} {'KLA ms':>9} {'ratio':>7}")
+    print(f"\n{'scenario':<44} {'baseline ms':>12} {'KLA ms (roll-ups)':>18} {'ratio':>7}")
     for label, code, first, last in scenarios:
         with Session(engine) as session:
-            baseline, kla, figures = _time_scenario(session, code, stats.Period(first, last),
-                                                    now, runs)
-        print(f"{label:<44} {baseline:>12.1f} {kla:>9.1f} {kla / baseline:>6.1f}x   "
+            period = stats.Period(first, last, calendar.zone_of(code))
+            baseline, kla, figures = _time_scenario(session, code, period, now, runs)
+        print(f"{label:<44} {baseline:>12.1f} {kla:>18.1f} {kla / baseline:>6.1f}x   "
               f"({figures['totals']['violence_cases']:,} violence cases, "
               f"{figures['kelurahan_count']} kelurahan)")
     with engine.connect() as connection:
