@@ -381,6 +381,22 @@ class ActorSchema(ma.Schema):
     role = code(Role, attribute="actor_role", allow_none=True)
 
 
+class EventDetails(ma.fields.Dict):
+    """A timeline step's details; a step naming another case (a duplicate decision) names it
+    only to readers whose areas cover that case, as LinksInAreas does."""
+
+    OTHER_CASE = ("other_case_id", "other_reference")
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        details = dict(value or {})
+        village = details.pop("other_village_code", None)
+        grant = g.get("grant")
+        if village is not None and (grant is None or not in_areas(grant.principal, village)):
+            for name in self.OTHER_CASE:
+                details.pop(name, None)
+        return super()._serialize(details, attr, obj, **kwargs)
+
+
 class CaseEventSchema(ma.Schema):
     """One step of a case's timeline."""
 
@@ -391,5 +407,5 @@ class CaseEventSchema(ma.Schema):
     from_status = code(CaseStatus, allow_none=True)
     to_status = code(CaseStatus, allow_none=True)
     referral_id = ma.fields.UUID(allow_none=True)
-    details = ma.fields.Dict()
+    details = EventDetails()
     note = ma.fields.String(allow_none=True)

@@ -487,7 +487,9 @@ def decide_duplicate(*, session: Session, grant: Grant, case: Case, other_case_i
         timeline.record(session=session, case=subject, kind="duplicate_decided",
                         actor=principal, at=now, note=note,
                         details={**details, "other_case_id": str(counterpart.id),
-                                 "other_reference": counterpart.reference})
+                                 "other_reference": counterpart.reference,
+                                 # whose areas may read of the other case (CaseEventSchema)
+                                 "other_village_code": counterpart.village_code})
     if decision is duplicates.DuplicateDecision.NOT_DUPLICATE:
         duplicates.dismiss(session=session, case_id=case.id, other_id=other.id,
                            principal=principal, now=now)

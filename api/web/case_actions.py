@@ -16,6 +16,7 @@ from collections.abc import Callable
 from flask import current_app, g, redirect, request, url_for
 from marshmallow import ValidationError
 
+from api.audit import service as audit
 from api.auth.policy import Grant, Operation
 from api.cases import service as case_service
 from api.cases import versions
@@ -52,6 +53,9 @@ def route(case_id):
 @blp.route("/kasus/<uuid:case_id>/rujukan", methods=["POST"])
 def add_referral(case_id):
     """Refer the case by hand to an agency's service (POST /cases/{id}/referrals)."""
+    # the session's person first: the idempotency guard would otherwise look for a bearer
+    # token and act as whoever that names
+    grant_for(Operation.REFERRAL_CREATE)
     return _add_referral(case_id)
 
 
@@ -170,8 +174,21 @@ def _fresh(case_id, grant: Grant) -> Case:
 
 
 def _refused(case_id, grant: Grant, action: str, errors: dict, status: int):
-    return render_case_file(_fresh(case_id, grant), grant.principal, status=status,
+    page = render_case_file(_fresh(case_id, grant), grant.principal, status=status,
                             action=action, errors=errors, values=request.form)
+    return _audited_as_read(case_id, grant, page)
+
+
+def _audited_as_read(case_id, grant: Grant, page):
+    """A refused action still shows the whole case file: audited as a read of the case (as
+    its GET is), in a transaction of its own since the action's was undone."""
+    session = get_session()
+    audit.record(session, principal=grant.principal, action=Operation.CASE_READ.value,
+                 outcome="ok", subject_type="case", subject_id=str(case_id),
+                 shown=g.get("audit_shown"))
+    session.commit()
+    g.audit_recorded = True
+    return page
 
 
 def _changed(case_id, grant: Grant, action: str):
@@ -181,5 +198,6 @@ def _changed(case_id, grant: Grant, action: str):
     shown = CaseSchema().dump(case)
     changes = case_changes.changes_between(case_changes.opened_snapshot(request.form),
                                          case_changes.snapshot(shown, case), shown)
-    return render_case_file(case, grant.principal, status=409, action=action,
-                            values=request.form, changes=changes)
+    return _audited_as_read(case_id, grant, render_case_file(
+        case, grant.principal, status=409, action=action, values=request.form,
+        changes=changes))

@@ -4,12 +4,12 @@ form sent with a stale version can be answered with what differs (old and curren
 instead of overwriting what someone else did. And two possible duplicates side by side."""
 
 import hashlib
+import json
 
-from flask import current_app
 from flask_babel import gettext, lazy_gettext
-from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
+from api import crypto
 from api.cases.models import Case
 from api.regions import calendar
 from api.web.case_forms import CODE_VOCABULARIES, SNAPSHOT_FIELD
@@ -73,20 +73,18 @@ def _text(value) -> str:
     return str(value)
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="lindung.case-shown")
-
-
 def seal_snapshot(texts: dict[str, str]) -> str:
-    """TEXTS signed, for a hidden field: what comes back is what this server put there."""
-    return _serializer().dumps(texts)
+    """TEXTS sealed for a hidden field (api/crypto.py: encrypted and tamper-proof), so the
+    child's name and numbers a form carries back are readable by this server only."""
+    return crypto.sealed(json.dumps(texts, sort_keys=True))
 
 
 def opened_snapshot(form: MultiDict) -> dict[str, str] | None:
     """The snapshot a form was opened with, or None (missing or tampered)."""
+    text = crypto.opened(form.get(SNAPSHOT_FIELD, ""))
     try:
-        texts = _serializer().loads(form.get(SNAPSHOT_FIELD, ""))
-    except BadSignature:
+        texts = json.loads(text) if text is not None else None
+    except ValueError:
         return None
     return texts if isinstance(texts, dict) else None
 

@@ -52,13 +52,19 @@ def sign_in(*, username: str, password: str) -> bool:
     user = service.log_in(session=db_session, username=username, password=password)
     if user is None:
         return False
-    _, value = service.start_session(session=db_session, user=user, now=utcnow(),
-                                     lifetime=current_app.config["SESSION_MAX_AGE"])
+    api_token, value = service.start_session(session=db_session, user=user, now=utcnow(),
+                                             lifetime=current_app.config["SESSION_MAX_AGE"])
     replaced = signed_in()
     if replaced is not None:  # someone else's (or an older) session on this browser ends
         service.revoke_token(session=db_session, token_id=replaced.token_id, now=utcnow())
     session.clear()  # a new session: nothing (not even a CSRF secret) survives a login
     session[TOKEN] = value
+    # the rest of this request (where to land) acts as the new person: their token is not
+    # committed yet, so a lookup of its own would not find it
+    g.principal = Principal(
+        user_id=user.id, username=user.username, role=user.role,
+        area_codes=tuple(user.area_codes), agency_code=user.agency_code,
+        token_id=api_token.id)
     return True
 
 

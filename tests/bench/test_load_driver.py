@@ -162,3 +162,142 @@ def test_deep_page_of_a_shorter_list_is_its_last_page(load):
 def test_deep_page_without_cursors_is_asked_by_number(load):
     path, note = load.deep_list_path(_Cases(pages=124, keyset=False), "token")
     assert (path, note) == ("/api/v1/cases?page=124", "page=124, OFFSET")
+
+
+def test_queue_scenarios_are_chosen_by_name_and_timed_on_their_route(load):
+    args = load.parse_args(["--scenarios", "baseline_read,queue_page,queue_page_deep"])
+    assert args.scenarios == ("baseline_read", "queue_page", "queue_page_deep")
+    routes = {scenario.name: scenario.route for scenario in load.SCENARIOS}
+    assert routes["queue_page"] == routes["queue_page_deep"] == "/app/kasus"
+    assert routes["list_first"] is None
+
+
+def test_pool_line_carries_a_session_cookie_in_its_sixth_field(load):
+    line = load._pool_line("GET", "/app/kasus", cookie="lindung_web=abc.def")
+    assert line.split("\t") == ["GET", "/app/kasus", "-", "-", "-", "lindung_web=abc.def"]
+    assert load._pool_line("GET", "/api/v1/cases", "tok").split("\t")[2:] == [
+        "tok", "-", "-", "-"]
+
+
+def test_pool_script_sends_the_cookie_and_asks_for_html():
+    script = (ROOT / "bench" / "wrk" / "pool.lua").read_text()
+    assert 'headers["Cookie"] = fields[6]' in script
+    assert 'headers["Accept"] = "text/html"' in script
+
+
+LOGIN_FORM = ('<form method="post"><input type="hidden" name="csrf_token" '
+              'value="tok-123"><input name="username"></form>')
+
+
+class _Response:
+    def __init__(self, status=200, text=""):
+        self.status_code, self.text = status, text
+
+    def raise_for_status(self):
+        assert self.status_code == 200
+
+
+class _Browser:
+    """The web app's login and queue pages as a signed-in browser sees them: the queue has
+    PAGES pages, each linking the next with cursor "c<n>"."""
+
+    def __init__(self, pages=3, login_status=303, queue_status=200):
+        self.pages, self.login_status, self.queue_status = pages, login_status, queue_status
+        self.cookies, self.asked, self.posted = {}, [], []
+
+    def get(self, path):
+        self.asked.append(path)
+        if path == "/app/masuk":
+            return _Response(text=LOGIN_FORM)
+        number = int(path.split("cursor=c")[1]) + 1 if "cursor=" in path else 1
+        link = (f'<a class="button secondary" href="/app/kasus?status=open&amp;'
+                f'cursor=c{number}" rel="next">Berikutnya</a>' if number < self.pages else "")
+        return _Response(self.queue_status, f"<table></table>{link}")
+
+    def post(self, path, data):
+        self.posted.append((path, data))
+        if self.login_status == 303:
+            self.cookies["lindung_web"] = "signed.value"
+        return _Response(self.login_status)
+
+
+def test_sign_in_posts_the_form_with_its_csrf_token_and_returns_the_cookie(load):
+    browser = _Browser()
+    cookie = load.web_sign_in(browser, "load_caseworker", "a-long-password")
+    assert cookie == "lindung_web=signed.value"
+    assert browser.posted == [("/app/masuk?next=/app/kasus", {"csrf_token": "tok-123",
+                                              "username": "load_caseworker",
+                                              "password": "a-long-password"})]
+    assert browser.asked == ["/app/masuk", "/app/kasus"]
+
+
+def test_a_refused_login_or_queue_page_stops_the_run(load):
+    with pytest.raises(RuntimeError, match="login of load_caseworker answered 401"):
+        load.web_sign_in(_Browser(login_status=401), "load_caseworker", "wrong-password")
+    with pytest.raises(RuntimeError, match="/app/kasus answered 302"):
+        load.web_sign_in(_Browser(queue_status=302), "load_caseworker", "a-long-password")
+    with pytest.raises(ValueError, match="no CSRF token"):
+        load.csrf_token_of("<form></form>")
+
+
+def test_deep_queue_page_follows_the_next_links(load):
+    browser = _Browser(pages=500)
+    path, note = load.queue_deep_path(browser, pages=50)
+    assert path == "/app/kasus?status=open&cursor=c49"  # the link unescaped
+    assert note == "page 50 by cursor"
+    assert len(browser.asked) == 49
+
+
+def test_deep_queue_page_of_a_shorter_queue_is_its_last_page(load):
+    path, note = load.queue_deep_path(_Browser(pages=7), pages=50)
+    assert (path, note) == ("/app/kasus?status=open&cursor=c6", "page 7 by cursor")
+    assert load.next_page_link("<p>no link</p>") is None
+
+
+def _log_line(route, status, duration_ms):
+    return json.dumps({"message": f"GET {route} {status}", "route": route,
+                       "status": status, "duration_ms": duration_ms}) + "\n"
+
+
+def test_server_time_is_read_from_the_access_log_after_the_run_started(load, tmp_path):
+    log = tmp_path / "lindung.log"
+    log.write_text(_log_line("/app/kasus", 200, 9999.0))  # the warm-up: not counted
+    start = load.log_size(log)
+    assert start == len(log.read_bytes())
+    with log.open("a") as out:
+        out.write("Traceback (most recent call last):\n")
+        out.write(_log_line("/metrics", 200, 5000.0))  # another route
+        for duration in range(1, 101):  # 1 … 100 ms
+            out.write(_log_line("/app/kasus", 200, float(duration)))
+        out.write(_log_line("/app/kasus", 302, 1.0))  # a lost session
+    durations, redirects = load.server_times(log, start, "/app/kasus")
+    assert len(durations) == 100 and max(durations) == 100.0
+    assert redirects == 1
+    assert load.percentile(durations, 95) == 95.0
+    result = load.Result(requests=101, duration_us=10_000_000, p50_us=1, p95_us=1,
+                         p99_us=1, non_2xx=0, socket_errors=0)
+    load.note_server_time(result, log, start, "/app/kasus")
+    assert result.notes == ["server p95 95.0 ms over 100 answers, access log",
+                            "1 answered with a redirect"]
+    assert result.non_2xx == 1 and result.failed == 1
+
+
+def test_percentile_is_by_nearest_rank(load):
+    assert load.percentile([300.0], 95) == 300.0
+    assert load.percentile([float(n) for n in range(1, 21)], 95) == 19.0
+    assert load.percentile([3.0, 1.0, 2.0], 100) == 3.0
+    with pytest.raises(ValueError):
+        load.percentile([], 95)
+    assert load.log_size(Path("/nonexistent/lindung.log")) == 0
+
+
+def test_table_shows_the_queue_page_with_its_server_time(load):
+    table = load.format_table({
+        "baseline_read": _result(load, 8000),
+        "queue_page": _result(load, 400, notes=["server p95 95.0 ms over 400 answers, "
+                                                 "access log"]),
+    })
+    row = table.splitlines()[3]
+    assert row.startswith("| staff queue, first page (GET /app/kasus")
+    assert "(server p95 95.0 ms over 400 answers, access log)" in row
+    assert row.endswith("| 0.05 × read |")

@@ -403,3 +403,26 @@ def test_migrating_turns_linked_pairs_into_clusters_and_back(client, make_user, 
                for case_id, cluster in clusters.items()}
     assert {by_case[c["id"]] for c in cases} == {cases[0]["id"]}  # named after the earliest
     assert by_case[alone["id"]] is None
+
+
+def test_a_decision_names_the_other_case_only_to_readers_of_its_area(client, make_user):
+    supervisor = make_user("supervisor", [BALIKPAPAN])
+    in_manggar = _report(client, supervisor, child={
+        "name": "Budi Santoso", "sex": "male", "birth_date": "2017-05-04", "nik": NIK})
+    in_lamaru = _report(client, supervisor, village_code=LAMARU, child={
+        "name": "Budi Santoso", "sex": "male", "birth_date": "2017-05-04", "nik": NIK})
+    assert [d["id"] for d in in_lamaru["possible_duplicates"]] == [in_manggar["id"]]
+    answer = _decide(client, supervisor, in_manggar, in_lamaru, "not_duplicate")
+    assert answer.status_code == 200, answer.json
+
+    def decided(reader) -> dict:
+        steps = client.get(f"/api/v1/cases/{in_manggar['id']}/timeline",
+                           headers=reader.headers).json
+        [step] = [s for s in steps if s["kind"] == "duplicate_decided"]
+        return step["details"]
+
+    assert decided(supervisor) == {"decision": "not_duplicate",
+                                   "other_case_id": in_lamaru["id"],
+                                   "other_reference": in_lamaru["reference"]}
+    # a caseworker of Manggar alone may not open the case of Lamaru: not even its reference
+    assert decided(make_user("caseworker", [MANGGAR])) == {"decision": "not_duplicate"}

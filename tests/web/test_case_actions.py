@@ -254,3 +254,20 @@ def test_a_confirmed_duplicate_closes_the_newer_case(worker, client, make_user):
     older, _ = api_case(client, make_user, first["id"])
     assert (newer["status"], newer["closure_reason"]) == ("closed", "duplicate")
     assert older["status"] == "reported"
+
+
+def test_a_refused_action_showing_the_case_file_is_audited_as_a_read(worker, reported,
+                                                                     session):
+    def reads() -> int:
+        return len(session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "case.read", AuditEvent.subject_id == reported["id"],
+            AuditEvent.actor_id == worker.user.id)).all())
+
+    opened = worker.get(f"/app/kasus/{reported['id']}").get_data(as_text=True)
+    before = reads()
+    assert post(worker, reported["id"], "triase", page=opened,
+                note="tanpa risiko").status_code == 422
+    stale = form_of(opened, "triase") | {"version": '"stale"', "risk_level": "low"}
+    assert worker.post(f"/app/kasus/{reported['id']}/triase",
+                       data=stale).status_code == 409
+    assert reads() == before + 2

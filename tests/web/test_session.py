@@ -2,12 +2,18 @@
 login limits the API has."""
 
 import re
+import uuid
 
+import pytest
 import requests
+from flask import g
 from playwright.sync_api import expect
 
+from api.auth.policy import Principal
+from api.vocabularies.codes import Role
+from api.web import site
 from tests.servers import bearer
-from tests.web.conftest import log_in
+from tests.web.conftest import csrf_token_of, log_in
 
 
 def test_session_cookie_is_httponly_and_samesite(open_page):
@@ -81,3 +87,28 @@ def test_logout_everywhere_revokes_every_token_of_the_account(open_page, server)
     expect(page.get_by_text("Anda sudah keluar.")).to_be_visible()
     me = requests.get(f"{server['base']}/me", headers=bearer(api_token), timeout=10)
     assert me.status_code == 401
+
+
+def test_a_login_without_next_lands_on_the_queue_signed_in(server):
+    web = requests.Session()
+    login = web.get(f"{server['origin']}/app/masuk", timeout=10)
+    answer = web.post(f"{server['origin']}/app/masuk", timeout=10, allow_redirects=False,
+                      data={"username": "demo_caseworker", "csrf_token": csrf_token_of(login.text),
+                            "password": server["passwords"]["demo_caseworker"]})
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/app/kasus")
+    page = web.get(f"{server['origin']}/app/kasus", timeout=10, allow_redirects=False)
+    assert page.status_code == 200  # the session the login started holds
+
+
+@pytest.mark.parametrize(("role", "landing"), [
+    ("caseworker", "/app/kasus"), ("supervisor", "/app/kasus"),
+    ("agency_officer", "/app/rujukan"), ("analyst", "/app/kla"), ("rt_head", "/app/lapor"),
+    ("posyandu_cadre", "/app/lapor"), ("admin", "/app/pengguna")])
+def test_each_role_lands_on_the_first_page_of_its_work(app, role, landing):
+    principal = Principal(user_id=uuid.uuid4(), username="x", role=Role(role),
+                          area_codes=("6471",), token_id=uuid.uuid4(),
+                          agency_code="DINSOS" if role == "agency_officer" else None)
+    with app.test_request_context("/app/"):
+        g.principal = principal
+        assert site.landing_page() == landing
