@@ -19,11 +19,15 @@ What it does, in order (bench/RESULTS.md, "Load at a million cases", shows a run
 3. The baseline (bench/baseline_app.py: flask-smorest + SQLAlchemy + psycopg, insert one row,
    read one row by id) served by gunicorn with the same configuration module and variables.
 4. Users and tokens made with the product's own service functions (api/auth/service.py); the
-   ids, cursors and ETags the scenarios need fetched before the load.
+   ids, cursors and ETags the scenarios need fetched before the load. For the staff queue
+   page (/app/kasus) the city caseworker gets a password the same way and signs in once
+   through the login form; the load sends that session's cookie.
 5. Each scenario driven by wrk (bench/wrk/*.lua) for --warmup seconds, unmeasured, then for
    --duration seconds, the product left to finish what wrk left unanswered before the next
    run; printed as a Markdown table of req/s, p50/p95/p99 latency, non-2xx answers, socket
-   errors and the ratio to the baseline's insert (writes) or read (reads).
+   errors and the ratio to the baseline's insert (writes) or read (reads). For the queue
+   page also its server time: p95 of duration_ms in the access log lines of its route
+   written during the measured run.
 6. Afterwards the audit chain sealed and `lindung audit verify` run against the checkpoints
    the sealer wrote. Exit status 1 when any request failed, a scenario got no answer at all,
    or the chain is not intact; every process started is stopped, also on Ctrl-C or failure.
@@ -31,6 +35,7 @@ What it does, in order (bench/RESULTS.md, "Load at a million cases", shows a run
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -73,19 +78,27 @@ USERS = (
 )
 KLA_PATH = f"{API}/stats/kla?area={CITY}&from=2025-01-01&to=2025-12-31"
 DEEP_PAGE = 2000
+# the staff console's queue (api/web/staff.py), signed in through its login form
+LOGIN_PAGE = "/app/masuk"
+QUEUE_PAGE = "/app/kasus"
+QUEUE_DEEP_PAGE = 50  # pages of 50 followed by the "Berikutnya" link
+WEB_USER = "load_caseworker"
 RUN_TAG = "@RUN@"  # in a script's arguments: letters new to each wrk run
 
 
 @dataclass(frozen=True)
 class Scenario:
     """One measured load: NAME (for --scenarios), LABEL (the table's), TARGET "product" or
-    "baseline", and the baseline figure its ratio is taken to: "insert", "read" or None (a
-    baseline row itself)."""
+    "baseline", the baseline figure its ratio is taken to: "insert", "read" or None (a
+    baseline row itself), and ROUTE, a route template whose server time (p95 of the access
+    log's duration_ms) the table notes, or None."""
 
     name: str
     label: str
     target: str
     compared_to: str | None
+    # the route template whose server time the access log gives (a note in the table)
+    route: str | None = None
 
 
 SCENARIOS = (
@@ -103,6 +116,10 @@ SCENARIOS = (
     Scenario("transition", "referral accepted (POST /referrals/{id}/transitions, If-Match)",
              "product", "insert"),
     Scenario("kla", f"KLA city-year (GET /stats/kla, {CITY}, 2025)", "product", "read"),
+    Scenario("queue_page", f"staff queue, first page (GET {QUEUE_PAGE}, city caseworker, "
+             "session cookie)", "product", "read", route=QUEUE_PAGE),
+    Scenario("queue_page_deep", f"staff queue, deep page (GET {QUEUE_PAGE}?cursor=…, city "
+             "caseworker, session cookie)", "product", "read", route=QUEUE_PAGE),
 )
 SCENARIO_NAMES = tuple(scenario.name for scenario in SCENARIOS)
 
@@ -425,8 +442,115 @@ def issue_tokens(env: dict) -> dict[str, str]:
 
 
 def _pool_line(method: str, path: str, token: str = "-", etag: str = "-",
-               body: str = "-") -> str:
-    return "\t".join((method, path, token, etag, body))
+               body: str = "-", cookie: str = "-") -> str:
+    """A line of bench/wrk/pool.lua's pool: METHOD PATH TOKEN IF-MATCH BODY COOKIE, tab
+    separated, "-" for none."""
+    return "\t".join((method, path, token, etag, body, cookie))
+
+
+def web_password(env: dict, username: str) -> str:
+    """A new password for USERNAME (one of USERS, made by issue_tokens), set by the
+    product's own service function (api/auth/service.py ensure_password); the password."""
+    os.environ.update(env)
+    from api import create_app
+    from api.auth import service
+
+    password = secrets.token_urlsafe(18)
+    app = create_app()
+    with app.app_context(), app.extensions["lindung.db"].session() as session:
+        user = service.user_by_name(session=session, username=username)
+        service.ensure_password(session=session, user=user, password=password)
+        session.commit()
+    app.extensions["lindung.db"].bind.dispose()
+    return password
+
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token of a web page's form (hidden field csrf_token). ValueError if none."""
+    found = re.search(r'name="csrf[-_]token" (?:value|content)="([^"]+)"', html)
+    if found is None:
+        raise ValueError("no CSRF token in the page")
+    return found.group(1)
+
+
+def web_sign_in(client, username: str, password: str) -> str:
+    """Sign USERNAME in through the login form as a browser sent there from the queue does
+    (GET LOGIN_PAGE for its CSRF token, then POST it with next=QUEUE_PAGE), open the queue
+    page once (the session then holds everything a page adds to it, so the load's answers
+    set no new cookie) and return the Cookie header a browser would send. RuntimeError when
+    the login or the queue page fails."""
+    form = client.get(LOGIN_PAGE)
+    form.raise_for_status()
+    answer = client.post(f"{LOGIN_PAGE}?next={QUEUE_PAGE}",
+                         data={"csrf_token": csrf_token_of(form.text),
+                               "username": username, "password": password})
+    if answer.status_code != 303:
+        raise RuntimeError(f"login of {username} answered {answer.status_code}")
+    queue = client.get(QUEUE_PAGE)
+    if queue.status_code != 200:
+        raise RuntimeError(f"{QUEUE_PAGE} answered {queue.status_code} after the login")
+    return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+def next_page_link(html: str) -> str | None:
+    """The path of the queue page's "Berikutnya" link (rel="next"), None on the last page."""
+    import html as markup
+
+    found = re.search(r'href="([^"]+)" rel="next"', html)
+    return markup.unescape(found.group(1)) if found else None
+
+
+def queue_deep_path(client, pages: int = QUEUE_DEEP_PAGE) -> tuple[str, str]:
+    """The path of queue page PAGES (the last page, when the queue is shorter), reached by
+    following the "Berikutnya" link from the first page with CLIENT (signed in by
+    web_sign_in), and a note naming which page."""
+    path, page = QUEUE_PAGE, 1
+    while page < pages:
+        answer = client.get(path)
+        answer.raise_for_status()
+        following = next_page_link(answer.text)
+        if following is None:
+            break
+        path, page = following, page + 1
+    return path, f"page {page:,} by cursor"
+
+
+def log_size(path: Path) -> int:
+    """Bytes in the log at PATH now (0 when there is none yet): where a run's lines start."""
+    return path.stat().st_size if path.exists() else 0
+
+
+def server_times(log: Path, start: int, route: str) -> tuple[list[float], int]:
+    """The duration_ms of the access log lines of ROUTE (api/serving/access_log.py) written
+    to LOG after byte START that answered 2xx, and how many answered a redirect (3xx: a lost
+    session is sent to the login, which wrk does not count as an error; 4xx and 5xx it
+    does)."""
+    durations, redirects = [], 0
+    with open(log, "rb") as lines:
+        lines.seek(start)
+        for raw in lines:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue  # not a log line of JSON (a traceback, a partial line)
+            if not isinstance(line, dict) or line.get("route") != route \
+                    or "duration_ms" not in line:
+                continue
+            status = line.get("status") or 0
+            if 200 <= status < 300:
+                durations.append(float(line["duration_ms"]))
+            elif 300 <= status < 400:
+                redirects += 1
+    return durations, redirects
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank SHARE percentile (0 < SHARE ≤ 100) of VALUES. ValueError if empty."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(len(ordered) * share / 100))
+    return ordered[rank - 1]
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -667,6 +791,8 @@ def run(args, run_dir: Path, processes: Processes) -> bool:
     machine = machine_description(product_url)
     settings = serving_settings(env, run_dir / "probe-metrics")
     tokens = issue_tokens(env)
+    queues = {"queue_page", "queue_page_deep"} & set(args.scenarios)
+    password = web_password(env, WEB_USER) if queues else None
 
     product_port, baseline_port = _free_port(), _free_port()
     product_env = {**env, "LINDUNG_PORT": str(product_port)}
@@ -735,6 +861,16 @@ def run(args, run_dir: Path, processes: Processes) -> bool:
                 str(_write(run_dir / "transition.tsv", lines[share:])), "once",
                 str(wrk_threads(args))], f"pool of {len(lines) - share:,} pending referrals")
         inputs["kla"] = _random_pool(run_dir, "kla", [_pool_line("GET", KLA_PATH, caseworker)])
+    if queues:
+        # a browser of its own: the session cookie is the one thing the load sends
+        with httpx.Client(base_url=product_base, timeout=120) as browser:
+            cookie = web_sign_in(browser, WEB_USER, password)
+            inputs["queue_page"] = _random_pool(run_dir, "queue_page", [
+                _pool_line("GET", QUEUE_PAGE, cookie=cookie)])
+            if "queue_page_deep" in queues:
+                path, note = queue_deep_path(browser)
+                inputs["queue_page_deep"] = _random_pool(run_dir, "queue_page_deep", [
+                    _pool_line("GET", path, cookie=cookie)], note)
     inputs["baseline_insert"] = ("create.lua", ["/items", str(_write(
         run_dir / "item.json", [json.dumps({"name": "@NAME@",
                                             "village_code": REPORT_VILLAGE})])), "-", tag], "")
@@ -746,6 +882,7 @@ def run(args, run_dir: Path, processes: Processes) -> bool:
           f"connections, {args.warmup:g} s warm-up + {args.duration:g} s a scenario\n",
           flush=True)
     results: dict[str, Result] = {}
+    access_log = run_dir / "lindung.log"  # `lindung serve`'s output, its access log in it
     for scenario in SCENARIOS:
         if scenario.name not in args.scenarios:
             continue
@@ -757,11 +894,14 @@ def run(args, run_dir: Path, processes: Processes) -> bool:
             wrk(args, base, warmup[0], warmup[1], args.warmup)
             if drains:
                 drain(product_base, env["LINDUNG_METRICS_TOKEN"])
+        log_start = log_size(access_log)
         result = wrk(args, base, script, script_args, args.duration,
                      output=run_dir / f"{scenario.name}.wrk.txt")
         waited = drain(product_base, env["LINDUNG_METRICS_TOKEN"]) if drains else 0.0
         if note:
             result.notes.append(note)
+        if scenario.route is not None:
+            note_server_time(result, access_log, log_start, scenario.route)
         if waited >= 1:
             result.notes.append(f"left work for {waited:.0f} s")
         if result.requests == 0:
@@ -801,6 +941,22 @@ def run(args, run_dir: Path, processes: Processes) -> bool:
         print("\nFAILED: the audit chain did not verify", file=sys.stderr)
         return False
     return failed == 0 and not unanswered
+
+
+def note_server_time(result: Result, log: Path, start: int, route: str) -> None:
+    """Note in RESULT the server time of ROUTE in the access log LOG after byte START (the
+    measured run's lines: its warm-up drained before START): p95 of duration_ms over the
+    2xx answers. Redirects (to the login, when the session is lost) are counted among
+    RESULT's non-2xx: the page was not served."""
+    durations, redirects = server_times(log, start, route)
+    if durations:
+        result.notes.append(f"server p95 {percentile(durations, 95):,.1f} ms over "
+                            f"{len(durations):,} answers, access log")
+    else:
+        result.notes.append("no access log line of the route")
+    if redirects:
+        result.non_2xx += redirects
+        result.notes.append(f"{redirects:,} answered with a redirect")
 
 
 def _random_pool(run_dir: Path, name: str, lines: list[str],

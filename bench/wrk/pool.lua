@@ -1,5 +1,6 @@
 -- Requests read from a pool file, one a line, tab-separated:
---   METHOD  PATH  TOKEN  IF-MATCH  BODY     ("-" for none)
+--   METHOD  PATH  TOKEN  IF-MATCH  BODY  COOKIE     ("-" for none; COOKIE may be left off)
+-- A line with a COOKIE is a web page's request (a signed-in browser): it asks for HTML.
 -- wrk ... -s pool.lua URL -- POOL_FILE MODE THREADS
 -- MODE "random": any line, any number of times (reads of random ids, sync cursors);
 -- MODE "once": each line used once, the lines shared out between the threads (a pending
@@ -24,6 +25,10 @@ function init(args)
          end
          if fields[4] ~= "-" then
             headers["If-Match"] = fields[4]
+         end
+         if fields[6] ~= nil and fields[6] ~= "-" then
+            headers["Cookie"] = fields[6]
+            headers["Accept"] = "text/html"
          end
          local body = nil
          if fields[5] ~= "-" then
