@@ -63,6 +63,13 @@ class Case(Base):
         # the lists' keyset orders (api/paging.py): newest first, and the staff queue
         Index("ix_cases_created_at_id", "created_at", "id"),
         Index("ix_cases_queue", "queue_rank", "queue_due_at", "created_at", "id"),
+        # the queue's counts per filter: the open cases of an area from the index alone
+        # (api/cases/queue.py); the closed history, which only grows, is not in it
+        Index("ix_cases_open_village_code", "village_code",
+              postgresql_include=["id", "status", "category", "risk_level", "triage_due_at",
+                                  "response_due_at", "attention_flagged", "queue_rank"],
+              postgresql_where=text(f"queue_rank < {QUEUE_CLOSED}"),
+              sqlite_where=text(f"queue_rank < {QUEUE_CLOSED}")),
         Index("ix_cases_status_triage_due_at", "status", "triage_due_at",
               postgresql_include=["village_code", "created_at"]),
         # the KLA dashboard: a period's cases of an area read from the index alone
