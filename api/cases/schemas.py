@@ -357,7 +357,9 @@ class CaseSchema(CaseFullViewSchema):
         note_shown(case=[case.id for case in cases],
                    child=[case.child_id for case in cases] if full else [])
         if full:
-            with_shown_duplicates(cases)
+            if self.only is None or {"possible_duplicates",
+                                     "possible_duplicate_count"} & set(self.only):
+                with_shown_duplicates(cases)
             return super().dump(obj, many=many)
         return CaseReporterViewSchema(many=self.many).dump(obj, many=many)
 

@@ -77,6 +77,13 @@ def visible_to(grant: Grant):
 REPORTER_FILTERS = {"status", "category", "reported_from", "reported_to", "q"}
 
 
+# what reading cases for their views loads: no view shows the child's measurements, and each
+# referral's case is the case it was loaded with (not joined in again); both are loaded only
+# if something reads them
+CASE_VIEW_LOADING = (defaultload(Case.child).lazyload(Child.measurements),
+                     defaultload(Case.referrals).lazyload(Referral.case))
+
+
 def list_cases(*, grant: Grant, filters: dict, now: datetime,
                sort: CaseOrder = CaseOrder.NEWEST) -> Select:
     """The caller's cases matching FILTERS, in the order SORT: newest first, or the staff
@@ -90,7 +97,7 @@ def list_cases(*, grant: Grant, filters: dict, now: datetime,
     if reporter and sort is not CaseOrder.NEWEST:
         # the queue's order would tell a reporter the emergency and deadlines of the case
         raise InvalidInput({"sort": ["Not available in the reporter view."]})
-    query = select(Case).where(visible_to(grant))
+    query = select(Case).where(visible_to(grant)).options(*CASE_VIEW_LOADING)
     for name in ("status", "category", "risk_level", "assigned_to"):
         if name in filters:
             query = query.where(getattr(Case, name) == filters[name])
@@ -146,9 +153,8 @@ def get_case(*, session: Session, grant: Grant, case_id: uuid.UUID,
     FOR_UPDATE locks its child's row, then its own, for an update (lock order: db.py; see
     db.one_for).
     """
-    # no view of a case shows the child's measurements: loaded only if something reads them
-    query = (select(Case).where(Case.id == case_id, visible_to(grant))
-             .options(defaultload(Case.child).lazyload(Child.measurements)))
+    query = select(Case).where(Case.id == case_id, visible_to(grant)).options(
+        *CASE_VIEW_LOADING)
     if grant.scope is Scope.OWN_REPORTS and not for_update:
         # the reporter view shows nothing of the child, household or referrals: not loaded
         query = query.options(lazyload(Case.child), lazyload(Case.household),

@@ -48,6 +48,9 @@ TIMELINE_SHOWN = 200  # a case's steps are tens; of a runaway one the latest are
 # the queue's GET form: its fields, as GET /cases names them
 QUEUE_FILTERS = ("status", "category", "risk_level", "village_code", "overdue",
                  "needs_attention", "q")
+# what a queue row shows of the full view: the rest (its duplicates) is left unread
+QUEUE_FIELDS = ("id", "reference", "category", "status", "risk_level", "emergency", "overdue",
+                "needs_attention", "village_code", "child.name")
 OPEN_STATUSES = [status for status in CaseStatus if status is not CaseStatus.CLOSED]
 
 
@@ -74,7 +77,7 @@ def _queue() -> tuple[dict, int]:
     session, now = get_session(), utcnow()
     filters, errors = _queue_filters()
     rows, next_cursor = ([], None) if errors else _queue_slice(grant, filters, now)
-    cases = CaseSchema(many=True).dump(rows)
+    cases = CaseSchema(many=True, only=QUEUE_FIELDS).dump(rows)
     names = _village_names(session, {case["village_code"] for case in cases})
     shown = [_queue_row(case, row, names) for case, row in zip(cases, rows, strict=True)]
     asked = {name: request.args.get(name, "") for name in QUEUE_FILTERS}
