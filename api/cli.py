@@ -53,10 +53,7 @@ def serve(host, port, workers):
     # first: it prepares the metrics folder the workers share before prometheus_client loads
     from api.serving import Server, gunicorn_conf
 
-    app = _app()
-    _upgrade(app)
-    # no connection opened here may be shared with the forked workers
-    app.extensions["lindung.db"].bind.dispose()
+    _upgrade_elsewhere()
 
     overrides = {}
     if host is not None or port is not None:
@@ -70,6 +67,25 @@ def serve(host, port, workers):
                f"{overrides.get('workers', gunicorn_conf.workers)} workers")
     click.echo(f"  docs (Swagger UI): {base}/docs   spec: {base}/openapi.json")
     Server(overrides).run()
+
+
+def _upgrade_in_child() -> None:
+    _upgrade(_app())
+
+
+def _upgrade_elsewhere() -> None:
+    """Migrate in a new interpreter, so that the serving master never imports the database
+    driver: a gevent worker forked from a master that had psycopg imported would inherit its
+    blocking wait, chosen at import before the worker's monkey-patching, and serve one
+    request at a time. Exits as the migration did when it failed."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=_upgrade_in_child,
+                                                         name="lindung-upgrade")
+    child.start()
+    child.join()
+    if child.exitcode:
+        sys.exit(child.exitcode)
 
 
 @main.group()

@@ -8,8 +8,10 @@ Workers are gevent workers: each connection is a greenlet, so clients that send 
 request slowly, or open a connection and send nothing, hold a few kilobytes each instead of
 a worker (a sync or threaded worker reads the request's headers in the thread that will
 serve it: as many trickling clients as threads stop the service). psycopg 3 waits
-cooperatively under gevent; SQLite calls block their worker while they run, which the
-embedded database's short transactions allow.
+cooperatively under gevent only when it is first imported after the worker's
+monkey-patching, so the master never imports it (`lindung serve` migrates in a child
+process); SQLite calls block their worker while they run, which the embedded database's
+short transactions allow.
 
 Importing this module prepares PROMETHEUS_MULTIPROC_DIR before the application (and
 prometheus_client) is imported, so every worker's metrics are merged on a scrape.

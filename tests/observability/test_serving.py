@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, text
 
 from tests.conftest import child_report
 from tests.servers import bearer, running_server
@@ -86,6 +87,38 @@ def test_threaded_workers_would_be_starved_by_the_same_clients(tmp_path):
         time.sleep(1.5)
         with pytest.raises(requests.Timeout):
             health_waits(served["base"], rounds=1, timeout=2)
+
+
+def test_a_request_waiting_on_the_database_holds_up_no_other(tmp_path):
+    # one worker: a driver that blocked its worker while waiting on PostgreSQL (psycopg
+    # imported before gevent patched the worker) would serve one request at a time
+    with running_server(tmp_path, "lindung_cooperative", workers=1) as served:
+        url = served["env"]["LINDUNG_DATABASE_URL"]
+        holder = create_engine(url)
+        try:
+            with holder.connect() as connection:
+                if connection.dialect.name == "sqlite":
+                    # an SQLite call blocks its worker by design (gunicorn_conf.py): the
+                    # check is that the server answers, not that it overlaps
+                    assert requests.get(f"{served['base']}/health/ready",
+                                        timeout=10).status_code == 200
+                    return
+                connection.execute(text("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE"))
+                waiting = {}
+                reader = threading.Thread(target=lambda: waiting.update(answer=requests.get(
+                    f"{served['base']}/health/ready", timeout=30)))
+                reader.start()
+                time.sleep(1)  # the readiness probe now waits on the lock in PostgreSQL
+                assert reader.is_alive()
+                started = time.monotonic()
+                live = requests.get(f"{served['base']}/health/live", timeout=10)
+                alongside = time.monotonic() - started
+                connection.rollback()  # the lock is released; the probe goes on
+            reader.join(timeout=30)
+        finally:
+            holder.dispose()
+        assert live.status_code == 200 and alongside < 1, alongside
+        assert waiting["answer"].status_code == 200
 
 
 def metrics_url(server) -> str:
