@@ -820,14 +820,15 @@ def run(args, run_dir: Path, processes: Processes) -> bool:
         report = {"category": "violence", "violence_types": ["physical"],
                   "village_code": REPORT_VILLAGE, "rt": "3", "rw": "1",
                   "description": "Anak terlihat memar; laporan uji beban.",
-                  "child": {"name": "Anak Uji @NAME@", "sex": "male", "age_months": 100}}
+                  "child": {"name": "Anak Uji @NAME@", "sex": "male", "age_months": "@AGE@"}}
         weighing = {"child": {"name": "Anak Timbang @NAME@", "sex": "female",
                               "birth_date": (today - timedelta(days=730)).isoformat(),
                               "village_code": WEIGHING_VILLAGE},
                     "measured_on": today.isoformat(), "weight_kg": 10.8, "height_cm": 84.5,
                     "position": "standing"}
         inputs["report"] = ("create.lua", [
-            f"{API}/cases", str(_write(run_dir / "report.json", [json.dumps(report)])),
+            f"{API}/cases", str(_write(run_dir / "report.json", [
+                json.dumps(report).replace('"@AGE@"', "@AGE@")])),  # a number in the JSON
             tokens["load_rt_head"], tag], "")
         inputs["weighing"] = ("create.lua", [
             f"{API}/measurements", str(_write(run_dir / "weighing.json",

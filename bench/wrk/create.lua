@@ -1,7 +1,9 @@
 -- POSTs of a new record each time, with an Idempotency-Key of its own:
 -- wrk ... -s create.lua URL -- PATH BODY_FILE TOKEN RUN_TAG
 -- "@NAME@" in the body becomes a name of letters no other request of any run uses (a fresh
--- child: no possible duplicate of an earlier one).
+-- child: no possible duplicate of an earlier one); "@AGE@" an age in months from 0 to 215,
+-- spread over the requests as children's ages are (a kelurahan's children do not all share
+-- one birth date).
 
 dofile("common.lua")
 
@@ -30,5 +32,6 @@ function request()
    if token ~= "-" then
       headers["Authorization"] = "Bearer " .. token
    end
-   return wrk.format("POST", path, headers, (body:gsub("@NAME@", unique)))
+   local age = tostring((sent * 7 + tid * 13) % 216)
+   return wrk.format("POST", path, headers, (body:gsub("@NAME@", unique):gsub("@AGE@", age)))
 end
