@@ -240,29 +240,29 @@ def _pending_past_due(scope: Scope) -> dict[str, dict[str, int]]:
     """Per kelurahan of the area, the referrals still pending past their due time: of open
     cases ("overdue": any report day), and not accepted, of the period's cases ("late").
     Late as of now, so not rolled up. The pending referrals past due are few and read from
-    ix_referrals_pending_due_at alone; their cases are then probed by key (on PostgreSQL
-    `id = ANY(ARRAY(…))`: as a join the planner would scan every case of the area)."""
+    ix_referrals_pending_due_at alone, counted per case; their cases are then probed by key
+    (on PostgreSQL `id = ANY(ARRAY(…))`: as a join the planner would scan every case of the
+    area) and counted per kelurahan, in one statement."""
     past_due = (select(Referral.case_id)
                 .where(text("referrals.status = 'pending'"), Referral.due_at <= scope.now))
-    pending = defaultdict(list)
-    for case_id, accepted_at in scope.session.execute(
-            past_due.add_columns(Referral.accepted_at)):
-        pending[case_id].append(accepted_at)
-    if not pending:
-        return {}
+    per_case = (past_due.add_columns(func.count().label("pending"),
+                                     func.count().filter(Referral.accepted_at.is_(None))
+                                     .label("unaccepted"))
+                .group_by(Referral.case_id).subquery())
     of_pending = (Case.id == any_(func.array(past_due.scalar_subquery()))
                   if scope.postgresql else Case.id.in_(past_due))
-    counts = defaultdict(lambda: {"overdue": 0, "late": 0})
-    for case_id, village, status, created_at in scope.session.execute(
-            select(Case.id, Case.village_code, Case.status, Case.created_at)
-            .where(of_pending, scope.cases_in_area())):
-        in_period = scope.period.start <= _aware(created_at) < scope.period.end
-        for accepted_at in pending[case_id]:
-            if status in OPEN_STATUSES:
-                counts[village]["overdue"] += 1
-            if in_period and accepted_at is None:
-                counts[village]["late"] += 1
-    return dict(counts)
+    in_period = and_(Case.created_at >= scope.period.start, Case.created_at < scope.period.end)
+    counted = (
+        select(Case.village_code,
+               func.coalesce(func.sum(per_case.c.pending)
+                             .filter(Case.status.in_(OPEN_STATUSES)), 0),
+               func.coalesce(func.sum(per_case.c.unaccepted).filter(in_period), 0))
+        .join(per_case, per_case.c.case_id == Case.id)
+        .where(of_pending, scope.cases_in_area())
+        .group_by(Case.village_code))
+    return {village: {"overdue": int(overdue), "late": int(late)}
+            for village, overdue, late in scope.session.execute(counted)
+            if overdue or late}
 
 
 def _kelurahan_rows(scope: Scope, grid: list[dict], pending: dict) -> list[dict]:
