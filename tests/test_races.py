@@ -6,6 +6,7 @@ run in parallel; on SQLite the same requests take turns at the single writer loc
 """
 
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,10 +14,13 @@ from functools import partial
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from api.regions import calendar
 from tests.conftest import child_report
 from tests.servers import bearer, running_server
+from tests.web.conftest import csrf_token_of
+from tests.web.console import form_fields
 
 TRIES = 12
 LAMARU = "6471011002"
@@ -142,3 +146,50 @@ def test_a_manual_referral_beside_an_acceptance_and_a_correction_never_collides(
         statuses = [a.status_code for a in answers]
         assert statuses[0] == 201 and all(s in (200, 412) for s in statuses[1:]), [
             a.text for a in answers]
+
+
+def _signed_in_browser(server, username: str) -> requests.Session:
+    """A browser session of USERNAME, signed in through the web app's login form."""
+    web = server["base"].removesuffix("/api/v1")
+    browser = requests.Session()
+    login = browser.get(f"{web}/app/masuk", timeout=30)
+    answer = browser.post(f"{web}/app/masuk", timeout=30, allow_redirects=False, data={
+        "csrf_token": csrf_token_of(login.text), "username": username,
+        "password": server["passwords"][username]})
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def test_two_rule_forms_opened_on_one_version_store_one_and_refuse_the_other(server):
+    web = server["base"].removesuffix("/api/v1") + "/app/aturan"
+    browsers = [_signed_in_browser(server, "demo_supervisor") for _ in range(2)]
+    shown = [form_fields(browser.get(web, timeout=30).text, "/app/aturan")
+             for browser in browsers]
+    assert dict(shown[0])["version"] == dict(shown[1])["version"]
+    # the first rule's acceptance deadline changed to 30 hours in one, 40 in the other
+    forms = [[(name, due if name == "r0.due_in_hours" else value) for name, value in fields]
+             for fields, due in zip(shown, ("30", "40"), strict=True)]
+    # both forms are sent while another transaction holds the rule set's lock (the agencies'
+    # rows), so each would pass a version read before that lock
+    holder = create_engine(server["env"]["LINDUNG_DATABASE_URL"])
+    try:
+        with holder.connect() as connection:
+            postgresql = connection.dialect.name == "postgresql"
+            if postgresql:
+                connection.execute(text("SELECT code FROM agencies FOR UPDATE"))
+            with ThreadPoolExecutor(2) as pool:
+                sent = [pool.submit(browser.post, web, data=form, timeout=60,
+                                    allow_redirects=False)
+                        for browser, form in zip(browsers, forms, strict=True)]
+                if postgresql:
+                    time.sleep(1.5)  # both wait on the lock
+                    connection.rollback()
+                answers = [future.result() for future in sent]
+    finally:
+        holder.dispose()
+    assert sorted(answer.status_code for answer in answers) == [303, 412]
+    stored = answers[[answer.status_code for answer in answers].index(303)]
+    winner = dict(forms[answers.index(stored)])["r0.due_in_hours"]
+    rules = requests.get(f"{server['base']}/routing-rules", timeout=30,
+                         headers=bearer(server["tokens"]["demo_supervisor"])).json()
+    assert str(rules[0]["due_in_hours"]) == winner

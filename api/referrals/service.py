@@ -52,6 +52,15 @@ def current_rules(*, session: Session, city_code: str) -> list[RoutingRule]:
                                 .order_by(RoutingRule.position)))
 
 
+def rules_for_change(*, session: Session, city_code: str) -> list[RoutingRule]:
+    """The routing rules of CITY_CODE, read after taking the lock replace_rules takes (the
+    agencies' rows; lock order: db.py), for a caller that compares them with the version it
+    showed before replacing them: a second replacement waits for the first to commit and
+    then reads its rules, so it cannot pass the same comparison."""
+    _locked_agencies(session)
+    return current_rules(session=session, city_code=city_code)
+
+
 def only_city(*, grant: Grant) -> str:
     """The one city the caller's areas lie in; InvalidInput when there is not exactly one
     (areas in two cities, or a whole province), so the caller must name the city."""

@@ -8,7 +8,9 @@ PUT does, validated by RoutingRuleSetSchema and referrals.service.replace_rules;
 stored when any field is wrong, and each message stands beside its field. The API replaces a
 rule set without If-Match (rules carry no version); the form carries a version of the set it
 showed (its ETag, as api/rest.py makes ETags) and is refused, with nothing stored, when the set
-changed since it was opened.
+changed since it was opened. The comparison is made under the lock the replacement takes
+(referrals.service.rules_for_change), so of two forms sent at once on one version, one is
+stored and the other refused.
 """
 
 import json
@@ -120,7 +122,8 @@ def replace_routing_rules():
     session = get_session()
     city = _city(grant)
     rows, payload, problems = _rules_from(request.form)
-    current = referral_service.current_rules(session=session, city_code=city)
+    # read under the rule set's lock: two forms opened on one version cannot both be stored
+    current = referral_service.rules_for_change(session=session, city_code=city)
     if request.form.get(VERSION) != _version(current):
         return _rules_page(grant, city, _rule_values(current), version=_version(current),
                            changed=True), 412
